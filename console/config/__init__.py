@@ -1,0 +1,1 @@
+"""The YAML configuration format: parse with source positions, validate, emit canonically."""

@@ -1,0 +1,63 @@
+"""Compare a declared estate with the stored one: what an import would change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from console.core import codec
+from console.core.enums import EntityKind
+from console.core.models import Estate
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One entity to create, update or delete; before/after are codec dicts."""
+
+    kind: EntityKind
+    key: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+    @property
+    def verb(self) -> str:
+        """'create', 'update' or 'delete'."""
+        if self.before is None:
+            return "create"
+        return "delete" if self.after is None else "update"
+
+
+_ENCODERS: tuple[
+    tuple[EntityKind, str, Callable[[Any], dict[str, Any]], Callable[[Any], str]], ...
+] = (
+    (EntityKind.MEMBER, "members", codec.member_to_dict, lambda m: m.email),
+    (EntityKind.TEAM, "teams", codec.team_to_dict, lambda t: t.key),
+    (EntityKind.SERVICE, "services", codec.service_to_dict, lambda s: s.key),
+    (EntityKind.RUNBOOK, "runbooks", codec.runbook_to_dict, lambda r: r.key),
+    (EntityKind.RESOURCE, "resources", codec.resource_to_dict, lambda r: r.key),
+)
+
+
+def plan(current: Estate, declared: Estate, *, prune: bool) -> list[Change]:
+    """Changes that make the store hold what is declared.
+
+    Creates and updates come in dependency order (members, teams, services, runbooks,
+    resources); deletions, only with ``prune``, come last and in reverse order.
+    """
+    upserts: list[Change] = []
+    deletes: list[Change] = []
+    for kind, attr, encode, key_of in _ENCODERS:
+        have = {key_of(x): encode(x) for x in getattr(current, attr)}
+        want: Sequence[Any] = getattr(declared, attr)
+        for item in want:
+            after = encode(item)
+            before = have.get(key_of(item))
+            if before != after:
+                upserts.append(Change(kind, key_of(item), before, after))
+        if prune:
+            wanted = {key_of(x) for x in want}
+            deletes += [
+                Change(kind, k, v, None) for k, v in sorted(have.items()) if k not in wanted
+            ]
+    return upserts + deletes[::-1]

@@ -1,0 +1,84 @@
+"""Who refers to what: checks before a delete, and validating one edited entity in context."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from console.core.enums import EntityKind
+from console.core.errors import Problem
+from console.core.models import Estate, Member, Runbook, Service, SharedResource, Team
+from console.core.validation import validate_estate
+
+Record = Team | Member | Service | Runbook | SharedResource
+
+SECTION: dict[EntityKind, str] = {
+    EntityKind.TEAM: "teams",
+    EntityKind.MEMBER: "members",
+    EntityKind.SERVICE: "services",
+    EntityKind.RUNBOOK: "runbooks",
+    EntityKind.RESOURCE: "resources",
+}
+
+
+def kind_of(record: Record) -> EntityKind:
+    """The entity kind of a record."""
+    kinds: dict[type[Any], EntityKind] = {
+        Team: EntityKind.TEAM,
+        Member: EntityKind.MEMBER,
+        Service: EntityKind.SERVICE,
+        Runbook: EntityKind.RUNBOOK,
+        SharedResource: EntityKind.RESOURCE,
+    }
+    return kinds[type(record)]
+
+
+def key_of(record: Record) -> str:
+    """The stable key of a record."""
+    return record.email if isinstance(record, Member) else record.key
+
+
+def referrers(estate: Estate, kind: EntityKind, key: str) -> list[str]:
+    """Human-readable list of what still refers to an entity (empty: safe to delete)."""
+    out: list[str] = []
+    if kind is EntityKind.MEMBER:
+        for t in estate.teams:
+            if t.lead == key:
+                out.append(f"team {t.key} (lead)")
+            elif t.role_of(key) is not None:
+                out.append(f"team {t.key} (member)")
+    elif kind is EntityKind.TEAM:
+        out += [f"service {s.key} (owner)" for s in estate.services if s.team == key]
+        out += [f"resource {r.key} (who may use)" for r in estate.resources if key in r.who_may_use]
+    elif kind is EntityKind.SERVICE:
+        out += [f"service {s.key} (depends on it)" for s in estate.services if key in s.depends_on]
+        out += [f"runbook {r.key}" for r in estate.runbooks if key in r.services]
+    return out
+
+
+def with_record(estate: Estate, record: Record) -> tuple[Estate, int]:
+    """The estate with ``record`` inserted or replacing the one of the same key; its index."""
+    section = SECTION[kind_of(record)]
+    items: list[Any] = list(getattr(estate, section))
+    key = key_of(record)
+    index = next((i for i, x in enumerate(items) if key_of(x) == key), None)
+    if index is None:
+        items.append(record)
+        index = len(items) - 1
+    else:
+        items[index] = record
+    changes: dict[str, Any] = {section: tuple(items)}
+    return replace(estate, **changes), index
+
+
+def check_entity(estate: Estate, record: Record) -> list[Problem]:
+    """Problems an edited record would have in this estate, with paths relative to it."""
+    candidate, index = with_record(estate, record)
+    prefix = f"{SECTION[kind_of(record)]}[{index}]."
+    out: list[Problem] = []
+    for problem in validate_estate(candidate):
+        if problem.path.startswith(prefix):
+            out.append(Problem(problem.path[len(prefix) :], problem.message))
+        elif problem.message.startswith("dependency cycle") and key_of(record) in problem.message:
+            out.append(Problem("depends_on", problem.message))
+    return out

@@ -1,0 +1,1 @@
+"""The only package that talks to SQLite: preflight, migrations, the event log, projections."""

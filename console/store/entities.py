@@ -1,0 +1,134 @@
+"""Writing configuration: each change is an event, validated against the whole estate first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlite_utils import Database
+
+from console.core import codec
+from console.core.diff import Change
+from console.core.enums import EntityKind
+from console.core.errors import ValidationError
+from console.core.events import DELETED, UPSERTED, Event, EventType, subject_of
+from console.core.models import PriorityMatrix
+from console.core.references import Record, check_entity, key_of, kind_of, referrers
+from console.store import estate
+from console.store.db import Store
+from console.store.errors import StoreConflict
+from console.store.events import record
+
+_ENCODE: dict[EntityKind, Any] = {
+    EntityKind.TEAM: codec.team_to_dict,
+    EntityKind.MEMBER: codec.member_to_dict,
+    EntityKind.SERVICE: codec.service_to_dict,
+    EntityKind.RUNBOOK: codec.runbook_to_dict,
+    EntityKind.RESOURCE: codec.resource_to_dict,
+}
+
+
+def _current(db: Database, kind: EntityKind, key: str) -> dict[str, Any] | None:
+    loaders: dict[EntityKind, Any] = {
+        EntityKind.TEAM: estate.teams,
+        EntityKind.MEMBER: estate.members,
+        EntityKind.SERVICE: estate.services,
+        EntityKind.RUNBOOK: estate.runbooks,
+        EntityKind.RESOURCE: estate.resources,
+    }
+    for item in loaders[kind](db):
+        if key_of(item) == key:
+            return dict(_ENCODE[kind](item))
+    return None
+
+
+def save(store: Store, item: Record) -> Event | None:
+    """Create or update one entity; None when nothing changed. Raises ValidationError."""
+    kind = kind_of(item)
+    with store.transaction() as db:
+        problems = check_entity(estate.load(db), item)
+        if problems:
+            raise ValidationError(problems)
+        before = _current(db, kind, key_of(item))
+        after = _ENCODE[kind](item)
+        if before == after:
+            return None
+        return record(
+            store,
+            UPSERTED[kind],
+            subject_of(kind, key_of(item)),
+            {"key": key_of(item), "before": before, "after": after},
+            db=db,
+        )
+
+
+def delete(store: Store, kind: EntityKind, key: str) -> Event:
+    """Delete one entity; refuses (StoreConflict) while anything still refers to it."""
+    with store.transaction() as db:
+        before = _current(db, kind, key)
+        if before is None:
+            raise StoreConflict(f"there is no {kind.value} {key!r}")
+        users = referrers(estate.load(db), kind, key)
+        if users:
+            raise StoreConflict(
+                f"{kind.value} {key!r} is still used by: {', '.join(users)}; change those first"
+            )
+        return record(
+            store, DELETED[kind], subject_of(kind, key), {"key": key, "before": before}, db=db
+        )
+
+
+def set_priority_matrix(store: Store, matrix: PriorityMatrix) -> Event | None:
+    """Replace the priority matrix; None when it is unchanged."""
+    with store.transaction() as db:
+        before = estate.priority_matrix(db)
+        if before == matrix:
+            return None
+        return record(
+            store,
+            EventType.PRIORITY_MATRIX_SET,
+            "priority_matrix:global",
+            {"before": codec.matrix_to_dict(before), "after": codec.matrix_to_dict(matrix)},
+            db=db,
+        )
+
+
+def apply_changes(
+    store: Store,
+    changes: Sequence[Change],
+    matrix: PriorityMatrix | None,
+    *,
+    source: str,
+) -> list[Event]:
+    """Apply a planned import in one transaction: all of it or, on any error, none of it."""
+    events: list[Event] = []
+    with store.transaction() as db:
+        for change in changes:
+            subject = subject_of(change.kind, change.key)
+            if change.after is None:
+                payload = {"key": change.key, "before": change.before}
+                events.append(record(store, DELETED[change.kind], subject, payload, db=db))
+            else:
+                payload = {"key": change.key, "before": change.before, "after": change.after}
+                events.append(record(store, UPSERTED[change.kind], subject, payload, db=db))
+        if matrix is not None:
+            before = estate.priority_matrix(db)
+            if before != matrix:
+                events.append(
+                    record(
+                        store,
+                        EventType.PRIORITY_MATRIX_SET,
+                        "priority_matrix:global",
+                        {
+                            "before": codec.matrix_to_dict(before),
+                            "after": codec.matrix_to_dict(matrix),
+                        },
+                        db=db,
+                    )
+                )
+        if events:
+            summary: dict[str, Any] = {"source": source, "changes": len(events)}
+            for verb in ("create", "update", "delete"):
+                summary[verb] = sum(1 for c in changes if c.verb == verb)
+            events.append(record(store, EventType.CONFIG_IMPORTED, "config:import", summary, db=db))
+    return events

@@ -1,0 +1,175 @@
+"""Reading the configuration projections back into core records."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from sqlite_utils import Database
+
+from console.core import codec
+from console.core.clock import parse_iso
+from console.core.enums import Discipline, ImpactTier, MemberRole, Priority, ResourceKind
+from console.core.models import (
+    SEVERITY_ORDER,
+    ChatHandle,
+    Estate,
+    Member,
+    Membership,
+    PriorityMatrix,
+    Runbook,
+    RunbookVersion,
+    Service,
+    SharedResource,
+    Team,
+)
+
+
+def _rows(db: Database, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    cursor = db.execute(sql, params or [])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def members(db: Database) -> tuple[Member, ...]:
+    """Every member, by email."""
+    return tuple(
+        Member(
+            email=r["email"],
+            name=r["name"],
+            timezone=r["timezone"],
+            discipline=Discipline(r["discipline"]),
+            phone=r["phone"],
+            chat=tuple(ChatHandle(k, v) for k, v in json.loads(r["chat"]).items()),
+        )
+        for r in _rows(db, "SELECT * FROM members ORDER BY email")
+    )
+
+
+def teams(db: Database) -> tuple[Team, ...]:
+    """Every team with its memberships, by key."""
+    ms: dict[str, list[Membership]] = defaultdict(list)
+    for r in _rows(db, "SELECT * FROM memberships ORDER BY team, position"):
+        ms[r["team"]].append(Membership(r["member"], MemberRole(r["role"])))
+    return tuple(
+        Team(
+            key=r["key"],
+            name=r["name"],
+            discipline=Discipline(r["discipline"]),
+            lead=r["lead"],
+            bridge_url=r["bridge_url"],
+            notes=r["notes"],
+            members=tuple(ms[r["key"]]),
+        )
+        for r in _rows(db, "SELECT * FROM teams ORDER BY key")
+    )
+
+
+def services(db: Database) -> tuple[Service, ...]:
+    """Every service with its dependencies, by key."""
+    deps: dict[str, list[str]] = defaultdict(list)
+    for r in _rows(db, "SELECT * FROM service_deps ORDER BY service, position"):
+        deps[r["service"]].append(r["depends_on"])
+    return tuple(
+        Service(
+            key=r["key"],
+            name=r["name"],
+            team=r["team"],
+            tier=ImpactTier(r["tier"]),
+            description=r["description"],
+            tags=tuple(json.loads(r["tags"])),
+            depends_on=tuple(deps[r["key"]]),
+        )
+        for r in _rows(db, "SELECT * FROM services ORDER BY key")
+    )
+
+
+def _version_content(db: Database, key: str, number: int) -> dict[str, Any] | None:
+    row = db.execute(
+        "SELECT content FROM runbook_versions WHERE runbook = ? AND number = ?", [key, number]
+    ).fetchone()
+    return None if row is None else dict(json.loads(row[0]))
+
+
+def runbooks(db: Database) -> tuple[Runbook, ...]:
+    """Every runbook at its current version, by key."""
+    out: list[Runbook] = []
+    for r in _rows(db, "SELECT key, current_version FROM runbooks ORDER BY key"):
+        content = _version_content(db, r["key"], r["current_version"])
+        if content is not None:
+            out.append(codec.runbook_from_dict(content))
+    return tuple(out)
+
+
+def runbook_versions(db: Database, key: str) -> tuple[RunbookVersion, ...]:
+    """Every recorded version of a runbook, oldest first (kept after the runbook is deleted)."""
+    return tuple(
+        RunbookVersion(
+            number=r["number"],
+            content_hash=r["content_hash"],
+            recorded_at=parse_iso(r["recorded_at"]),
+            actor=r["actor"],
+            runbook=codec.runbook_from_dict(json.loads(r["content"])),
+        )
+        for r in _rows(
+            db, "SELECT * FROM runbook_versions WHERE runbook = ? ORDER BY number", [key]
+        )
+    )
+
+
+def search_runbooks(db: Database, query: str, limit: int = 50) -> tuple[str, ...]:
+    """Keys of runbooks matching a full-text query, best match first."""
+    terms = [t for t in query.replace('"', " ").split() if t]
+    if not terms:
+        return ()
+    match = " ".join(f'"{t}"*' for t in terms)
+    rows = db.execute(
+        "SELECT key FROM runbook_search WHERE runbook_search MATCH ? ORDER BY rank LIMIT ?",
+        [match, limit],
+    ).fetchall()
+    return tuple(str(r[0]) for r in rows)
+
+
+def resources(db: Database) -> tuple[SharedResource, ...]:
+    """Every shared resource, by key."""
+    return tuple(
+        SharedResource(
+            key=r["key"],
+            name=r["name"],
+            kind=ResourceKind(r["kind"]),
+            description=r["description"],
+            who_may_use=tuple(json.loads(r["who_may_use"])),
+            how_to_obtain=r["how_to_obtain"],
+            secret_ref=r["secret_ref"],
+        )
+        for r in _rows(db, "SELECT * FROM resources ORDER BY key")
+    )
+
+
+def priority_matrix(db: Database) -> PriorityMatrix:
+    """The stored priority matrix (the defaults where none was ever set)."""
+    cells = {
+        (r["tier"], r["severity"]): r["priority"]
+        for r in _rows(db, "SELECT * FROM priority_matrix")
+    }
+    if not cells:
+        return PriorityMatrix()
+    return PriorityMatrix(
+        tuple(
+            tuple(Priority(cells[(tier, sev.value)]) for sev in SEVERITY_ORDER)
+            for tier in range(1, 5)
+        )
+    )
+
+
+def load(db: Database) -> Estate:
+    """The whole configured estate, in canonical (key) order."""
+    return Estate(
+        teams=teams(db),
+        members=members(db),
+        services=services(db),
+        runbooks=runbooks(db),
+        resources=resources(db),
+        priority_matrix=priority_matrix(db),
+    )

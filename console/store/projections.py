@@ -1,0 +1,225 @@
+"""Derived tables as projections of the event log: ``project`` applies one event.
+
+The same function serves live writes and a full rebuild, so the tables can always be
+recreated from the log alone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from sqlite_utils import Database
+
+from console.core import codec
+from console.core.clock import isoformat
+from console.core.events import Event, EventType
+from console.core.models import SEVERITY_ORDER
+
+#: Child tables first, so that deleting in this order never trips a foreign key.
+DERIVED_TABLES: tuple[str, ...] = (
+    "runbook_search",
+    "runbook_services",
+    "runbook_versions",
+    "runbooks",
+    "resources",
+    "service_deps",
+    "memberships",
+    "services",
+    "teams",
+    "members",
+    "priority_matrix",
+)
+
+
+def _js(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _upsert(db: Database, table: str, pk: str, row: dict[str, Any]) -> None:
+    cols = list(row)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c != pk)
+    db.execute(
+        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)}) "
+        f"ON CONFLICT ({pk}) DO UPDATE SET {updates}",
+        [row[c] for c in cols],
+    )
+
+
+def _member(db: Database, event: Event) -> None:
+    m = codec.member_from_dict(event.payload["after"])
+    _upsert(
+        db,
+        "members",
+        "email",
+        {
+            "email": m.email,
+            "name": m.name,
+            "timezone": m.timezone,
+            "discipline": m.discipline.value,
+            "phone": m.phone,
+            "chat": _js({c.network: c.handle for c in m.chat}),
+        },
+    )
+
+
+def _team(db: Database, event: Event) -> None:
+    t = codec.team_from_dict(event.payload["after"])
+    _upsert(
+        db,
+        "teams",
+        "key",
+        {
+            "key": t.key,
+            "name": t.name,
+            "discipline": t.discipline.value,
+            "lead": t.lead,
+            "bridge_url": t.bridge_url,
+            "notes": t.notes,
+        },
+    )
+    db.execute("DELETE FROM memberships WHERE team = ?", [t.key])
+    for pos, ms in enumerate(t.members):
+        db.execute(
+            "INSERT INTO memberships (team, member, role, position) VALUES (?, ?, ?, ?)",
+            [t.key, ms.member, ms.role.value, pos],
+        )
+
+
+def _service(db: Database, event: Event) -> None:
+    s = codec.service_from_dict(event.payload["after"])
+    _upsert(
+        db,
+        "services",
+        "key",
+        {
+            "key": s.key,
+            "name": s.name,
+            "team": s.team,
+            "tier": int(s.tier),
+            "description": s.description,
+            "tags": _js(list(s.tags)),
+        },
+    )
+    db.execute("DELETE FROM service_deps WHERE service = ?", [s.key])
+    for pos, dep in enumerate(s.depends_on):
+        db.execute(
+            "INSERT INTO service_deps (service, depends_on, position) VALUES (?, ?, ?)",
+            [s.key, dep, pos],
+        )
+
+
+def _runbook(db: Database, event: Event) -> None:
+    content = event.payload["after"]
+    r = codec.runbook_from_dict(content)
+    digest = r.content_hash()
+    row = db.execute(
+        "SELECT COALESCE(MAX(number), 0), "
+        "(SELECT content_hash FROM runbook_versions v2 WHERE v2.runbook = ? "
+        " ORDER BY number DESC LIMIT 1) FROM runbook_versions WHERE runbook = ?",
+        [r.key, r.key],
+    ).fetchone()
+    number, last_hash = int(row[0]), row[1]
+    if last_hash != digest:
+        number += 1
+        db.execute(
+            "INSERT INTO runbook_versions (runbook, number, content_hash, recorded_at, actor, "
+            "event_id, content) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                r.key,
+                number,
+                digest,
+                isoformat(event.event_time),
+                event.actor,
+                event.id,
+                _js(content),
+            ],
+        )
+    _upsert(
+        db,
+        "runbooks",
+        "key",
+        {
+            "key": r.key,
+            "title": r.title,
+            "scenario": r.scenario,
+            "current_version": number,
+            "content_hash": digest,
+        },
+    )
+    db.execute("DELETE FROM runbook_services WHERE runbook = ?", [r.key])
+    for pos, svc in enumerate(r.services):
+        db.execute(
+            "INSERT INTO runbook_services (runbook, service, position) VALUES (?, ?, ?)",
+            [r.key, svc, pos],
+        )
+    db.execute("DELETE FROM runbook_search WHERE key = ?", [r.key])
+    body = "\n\n".join(f"{s.title}\n{s.body}" for s in r.steps)
+    db.execute(
+        "INSERT INTO runbook_search (key, title, scenario, body) VALUES (?, ?, ?, ?)",
+        [r.key, r.title, r.scenario, body],
+    )
+
+
+def _resource(db: Database, event: Event) -> None:
+    r = codec.resource_from_dict(event.payload["after"])
+    _upsert(
+        db,
+        "resources",
+        "key",
+        {
+            "key": r.key,
+            "name": r.name,
+            "kind": r.kind.value,
+            "description": r.description,
+            "who_may_use": _js(list(r.who_may_use)),
+            "how_to_obtain": r.how_to_obtain,
+            "secret_ref": r.secret_ref,
+        },
+    )
+
+
+def _matrix(db: Database, event: Event) -> None:
+    matrix = codec.matrix_from_dict(event.payload["after"])
+    db.execute("DELETE FROM priority_matrix")
+    for tier in range(1, 5):
+        for col, sev in enumerate(SEVERITY_ORDER):
+            db.execute(
+                "INSERT INTO priority_matrix (tier, severity, priority) VALUES (?, ?, ?)",
+                [tier, sev.value, matrix.grid[tier - 1][col].value],
+            )
+
+
+def _deleter(table: str, pk: str, extra: tuple[str, ...] = ()) -> Callable[[Database, Event], None]:
+    def delete(db: Database, event: Event) -> None:
+        key = event.payload["key"]
+        for sql in extra:
+            db.execute(sql, [key])
+        db.execute(f"DELETE FROM {table} WHERE {pk} = ?", [key])
+
+    return delete
+
+
+_PROJECTORS: dict[EventType, Callable[[Database, Event], None]] = {
+    EventType.MEMBER_UPSERTED: _member,
+    EventType.MEMBER_DELETED: _deleter("members", "email"),
+    EventType.TEAM_UPSERTED: _team,
+    EventType.TEAM_DELETED: _deleter("teams", "key"),
+    EventType.SERVICE_UPSERTED: _service,
+    EventType.SERVICE_DELETED: _deleter("services", "key"),
+    EventType.RUNBOOK_UPSERTED: _runbook,
+    EventType.RUNBOOK_DELETED: _deleter(
+        "runbooks", "key", ("DELETE FROM runbook_search WHERE key = ?",)
+    ),
+    EventType.RESOURCE_UPSERTED: _resource,
+    EventType.RESOURCE_DELETED: _deleter("resources", "key"),
+    EventType.PRIORITY_MATRIX_SET: _matrix,
+}
+
+
+def project(db: Database, event: Event) -> None:
+    """Apply one event to the derived tables (events with no projection are only logged)."""
+    projector = _PROJECTORS.get(event.type)
+    if projector is not None:
+        projector(db, event)

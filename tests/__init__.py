@@ -1,0 +1,1 @@
+"""oncall-console's test-suite."""
