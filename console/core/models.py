@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from console.core.enums import (
@@ -198,7 +198,8 @@ class Estate:
     services: tuple[Service, ...] = ()
     runbooks: tuple[Runbook, ...] = ()
     resources: tuple[SharedResource, ...] = ()
-    priority_matrix: PriorityMatrix = field(default_factory=PriorityMatrix)
+    #: None when a configuration file does not declare one (an import keeps the stored one).
+    priority_matrix: PriorityMatrix | None = None
 
     def sorted(self) -> Estate:
         """The same estate with every collection in key order (canonical form)."""

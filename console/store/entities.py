@@ -8,11 +8,11 @@ from typing import Any
 from sqlite_utils import Database
 
 from console.core import codec
-from console.core.diff import Change
+from console.core.diff import Change, plan
 from console.core.enums import EntityKind
 from console.core.errors import ValidationError
 from console.core.events import DELETED, UPSERTED, Event, EventType, subject_of
-from console.core.models import PriorityMatrix
+from console.core.models import Estate, PriorityMatrix
 from console.core.references import Record, check_entity, key_of, kind_of, referrers
 from console.store import estate
 from console.store.db import Store
@@ -132,3 +132,21 @@ def apply_changes(
                 summary[verb] = sum(1 for c in changes if c.verb == verb)
             events.append(record(store, EventType.CONFIG_IMPORTED, "config:import", summary, db=db))
     return events
+
+
+def import_estate(
+    store: Store, declared: Estate, *, prune: bool, source: str, dry_run: bool = False
+) -> list[Change]:
+    """Make the store hold ``declared`` in one transaction; returns the planned changes.
+
+    ``declared`` must already be valid (``validate_estate``); with ``prune`` whatever the
+    store holds and ``declared`` does not is deleted. ``dry_run`` only plans.
+    """
+    with store.transaction() as db:
+        changes = plan(estate.load(db), declared, prune=prune)
+        matrix = declared.priority_matrix
+        if matrix is None and prune:
+            matrix = PriorityMatrix()
+        if not dry_run:
+            apply_changes(store, changes, matrix, source=source)
+    return changes

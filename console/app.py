@@ -1,0 +1,24 @@
+"""The GUI's composition root: builds the Qt application around an open store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class GuiOptions:
+    """What the command line hands the GUI."""
+
+    store_path: Path
+    actor: str | None = None
+    screenshot: Path | None = None
+    page: str | None = None
+    size: tuple[int, int] = (1920, 1080)
+
+
+def run_gui(options: GuiOptions) -> int:
+    """Start the window (or render one screenshot) and return the exit code."""
+    from console.ui.application import run
+
+    return run(options)
