@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from console.core.errors import ConsoleError
+
 
 @dataclass(frozen=True, slots=True)
 class GuiOptions:
@@ -19,6 +21,6 @@ class GuiOptions:
 
 def run_gui(options: GuiOptions) -> int:
     """Start the window (or render one screenshot) and return the exit code."""
-    from console.ui.application import run
-
-    return run(options)
+    raise ConsoleError(
+        "this build has no desktop window yet; use a subcommand (oncall-console --help)"
+    )

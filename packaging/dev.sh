@@ -17,6 +17,7 @@ APT_PACKAGES=(
   xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0
   libxcb-render0 libxcb-shape0 libxcb-util1 libxcb-xkb1 libxkbcommon-x11-0 fonts-dejavu-core
   dbus-daemon
+  tesseract-ocr tesseract-ocr-eng
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -26,10 +27,13 @@ as_root() {
     echo "error: installing system packages needs root or sudo: $*" >&2; exit 4; fi
 }
 
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
 ensure_apt() {
   local missing=()
   for p in "${APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    # Ubuntu 24.04 renamed some libraries with a t64 suffix; either name satisfies us.
+    installed "$p" || installed "${p}t64" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   say "installing system packages: ${missing[*]}"

@@ -8,7 +8,7 @@ from typing import Any
 
 from console.core import codec
 from console.core.enums import EntityKind
-from console.core.models import Estate
+from console.core.models import Estate, Service
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,7 @@ def plan(current: Estate, declared: Estate, *, prune: bool) -> list[Change]:
     deletes: list[Change] = []
     for kind, attr, encode, key_of in _ENCODERS:
         have = {key_of(x): encode(x) for x in getattr(current, attr)}
-        want: Sequence[Any] = getattr(declared, attr)
+        want: Sequence[Any] = _dependencies_first(getattr(declared, attr))
         for item in want:
             after = encode(item)
             before = have.get(key_of(item))
@@ -57,7 +57,32 @@ def plan(current: Estate, declared: Estate, *, prune: bool) -> list[Change]:
                 upserts.append(Change(kind, key_of(item), before, after))
         if prune:
             wanted = {key_of(x) for x in want}
+            stored = _dependencies_first(sorted(getattr(current, attr), key=key_of))
             deletes += [
-                Change(kind, k, v, None) for k, v in sorted(have.items()) if k not in wanted
+                Change(kind, key_of(x), have[key_of(x)], None)
+                for x in stored
+                if key_of(x) not in wanted
             ]
     return upserts + deletes[::-1]
+
+
+def _dependencies_first(items: Sequence[Any]) -> list[Any]:
+    """Services after the services they depend on; anything else keeps its order.
+
+    The store checks references at once, so a service cannot be written before a service
+    it depends on (nor deleted after it: deletions run this order backwards).
+    """
+    if not items or not isinstance(items[0], Service):
+        return list(items)
+    keys = {s.key for s in items}
+    placed: set[str] = set()
+    pending: list[Service] = list(items)
+    out: list[Service] = []
+    while pending:
+        ready = [s for s in pending if all(d in placed or d not in keys for d in s.depends_on)]
+        # A cycle (which validation reports) leaves nothing ready: keep the given order.
+        for s in ready or pending:
+            out.append(s)
+            placed.add(s.key)
+        pending = [s for s in pending if s.key not in placed]
+    return out

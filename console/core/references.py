@@ -71,6 +71,14 @@ def with_record(estate: Estate, record: Record) -> tuple[Estate, int]:
     return replace(estate, **changes), index
 
 
+_CYCLE = "dependency cycle: "
+
+
+def _cycle_keys(problem: Problem) -> list[str]:
+    # A key that merely contains the record's key ("db" in "dbx") is another service.
+    return problem.message.removeprefix(_CYCLE).split(" -> ")
+
+
 def check_entity(estate: Estate, record: Record) -> list[Problem]:
     """Problems an edited record would have in this estate, with paths relative to it."""
     candidate, index = with_record(estate, record)
@@ -79,6 +87,6 @@ def check_entity(estate: Estate, record: Record) -> list[Problem]:
     for problem in validate_estate(candidate):
         if problem.path.startswith(prefix):
             out.append(Problem(problem.path[len(prefix) :], problem.message))
-        elif problem.message.startswith("dependency cycle") and key_of(record) in problem.message:
+        elif problem.message.startswith(_CYCLE) and key_of(record) in _cycle_keys(problem):
             out.append(Problem("depends_on", problem.message))
     return out

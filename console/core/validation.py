@@ -128,7 +128,7 @@ def _duplicates(section: str, keys: Iterable[str], field: str) -> list[Problem]:
 
 def _refs(path: str, values: Iterable[str], known: set[str], what: str) -> list[Problem]:
     return [
-        Problem(f"{path}[{i}]" if path.endswith("s") else path, f"unknown {what} {v!r}")
+        Problem(f"{path}[{i}]", f"unknown {what} {v!r}")
         for i, v in enumerate(values)
         if v not in known
     ]

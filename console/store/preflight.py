@@ -88,8 +88,28 @@ def _check_writable_dir(folder: Path) -> None:
 
 
 def _read_applied(path: Path) -> list[str]:
+    # An immutable read can be torn by a process that opens, writes and checkpoints the file
+    # at that very moment; a second failure in a row is real damage.
     try:
-        conn = sqlite3.connect(readonly_uri(path), uri=True)
+        return _read_applied_once(path)
+    except CorruptStore:
+        return _read_applied_once(path)
+
+
+def connect_readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection to a store file that leaves nothing beside the file."""
+    # A read-only connection to a WAL-mode file creates -wal and -shm files beside it and
+    # cannot remove them. With neither a -wal nor a -journal file no process holds content
+    # that is not in the file itself, so read the file alone, as immutable.
+    uri = readonly_uri(path)
+    if not any(path.with_name(path.name + suffix).exists() for suffix in ("-wal", "-journal")):
+        uri += "&immutable=1"
+    return sqlite3.connect(uri, uri=True)
+
+
+def _read_applied_once(path: Path) -> list[str]:
+    try:
+        conn = connect_readonly(path)
     except sqlite3.Error as exc:
         raise CorruptStore(path, f"cannot be opened by SQLite ({exc})") from exc
     try:

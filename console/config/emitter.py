@@ -1,0 +1,170 @@
+"""Writing an estate as canonical YAML: same estate, same bytes.
+
+Entities are sorted by key and fields come in a fixed order; empty and default fields are
+left out; multi-line text is written as literal blocks. Lists whose order means something
+(team members, steps, dependencies, tags) keep their order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from console.config.schema import VERSION
+from console.core.models import (
+    SEVERITY_ORDER,
+    Estate,
+    Member,
+    PriorityMatrix,
+    Runbook,
+    RunbookStep,
+    Service,
+    SharedResource,
+    Team,
+)
+
+Doc = dict[str, Any]
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style with list items indented under their key, as people write them."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    # PyYAML falls back to a quoted style by itself when a literal block cannot hold the text.
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def _compact(fields: Doc) -> Doc:
+    """The fields that say something: no None, empty text, empty lists or false flags."""
+    return {k: v for k, v in fields.items() if not _is_empty(v)}
+
+
+def _is_empty(value: object) -> bool:
+    # Identity for False: 0 == False, and a zero is a value worth writing.
+    return value is None or value is False or (isinstance(value, str | list | dict) and not value)
+
+
+def _member(m: Member) -> Doc:
+    return _compact(
+        {
+            "email": m.email,
+            "name": m.name,
+            "timezone": m.timezone,
+            "discipline": m.discipline.value,
+            "phone": m.phone,
+            "chat": {c.network: c.handle for c in sorted(m.chat, key=lambda c: c.network)},
+        }
+    )
+
+
+def _team(t: Team) -> Doc:
+    return _compact(
+        {
+            "id": t.key,
+            "name": t.name,
+            "discipline": t.discipline.value,
+            "lead": t.lead,
+            "bridge": t.bridge_url,
+            "notes": t.notes,
+            "members": [{"email": ms.member, "role": ms.role.value} for ms in t.members],
+        }
+    )
+
+
+def _service(s: Service) -> Doc:
+    return _compact(
+        {
+            "id": s.key,
+            "name": s.name,
+            "team": s.team,
+            "tier": int(s.tier),
+            "description": s.description,
+            "tags": list(s.tags),
+            "depends_on": list(s.depends_on),
+        }
+    )
+
+
+def _step(s: RunbookStep) -> Doc:
+    return _compact(
+        {
+            "title": s.title,
+            "body": s.body,
+            "expected_minutes": s.expected_minutes,
+            "destroys_evidence": s.destroys_evidence,
+        }
+    )
+
+
+def _runbook(r: Runbook) -> Doc:
+    return _compact(
+        {
+            "id": r.key,
+            "title": r.title,
+            "scenario": r.scenario,
+            "services": list(r.services),
+            "steps": [_step(s) for s in r.steps],
+        }
+    )
+
+
+def _resource(r: SharedResource) -> Doc:
+    return _compact(
+        {
+            "id": r.key,
+            "name": r.name,
+            "kind": r.kind.value,
+            "description": r.description,
+            "who_may_use": list(r.who_may_use),
+            "how_to_obtain": r.how_to_obtain,
+            "secret_ref": r.secret_ref,
+        }
+    )
+
+
+def _matrix(m: PriorityMatrix) -> dict[int, dict[str, str]]:
+    return {
+        tier: {sev.value: m.grid[tier - 1][i].value for i, sev in enumerate(SEVERITY_ORDER)}
+        for tier in range(1, len(m.grid) + 1)
+    }
+
+
+def dump(estate: Estate) -> str:
+    """The estate as canonical YAML (format version 1).
+
+    The priority matrix is written only when it differs from the defaults.
+    """
+    e = estate.sorted()
+    doc: Doc = {"version": VERSION}
+    sections: list[tuple[str, list[Doc]]] = [
+        ("members", [_member(m) for m in e.members]),
+        ("teams", [_team(t) for t in e.teams]),
+        ("services", [_service(s) for s in e.services]),
+    ]
+    for name, items in sections:
+        if items:
+            doc[name] = items
+    if e.priority_matrix is not None and not e.priority_matrix.is_default:
+        doc["priority_matrix"] = _matrix(e.priority_matrix)
+    if e.runbooks:
+        doc["runbooks"] = [_runbook(r) for r in e.runbooks]
+    if e.resources:
+        doc["resources"] = [_resource(r) for r in e.resources]
+    return yaml.dump(
+        doc,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        indent=2,
+        width=1_000_000,
+    )
