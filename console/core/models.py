@@ -36,6 +36,11 @@ class Member:
     phone: str | None = None
     chat: tuple[ChatHandle, ...] = ()
 
+    def __post_init__(self) -> None:
+        # Handles are a set keyed by network: one canonical order makes equal members equal.
+        ordered = tuple(sorted(self.chat, key=lambda c: (c.network, c.handle)))
+        object.__setattr__(self, "chat", ordered)
+
     @property
     def key(self) -> str:
         """The member's stable key: the email."""

@@ -56,6 +56,9 @@ def validate_member(m: Member, at: str = "") -> list[Problem]:
                 f"{at}timezone", f"expected an IANA time zone (Europe/Paris), got {m.timezone!r}"
             )
         )
+    networks = [c.network for c in m.chat]
+    for network in sorted({n for n in networks if networks.count(n) > 1}):
+        out.append(Problem(f"{at}chat", f"two handles for the network {network!r}; keep one"))
     if m.phone is not None and not re.fullmatch(r"\+?[0-9 ()./-]{3,32}", m.phone):
         out.append(Problem(f"{at}phone", f"expected a phone number, got {m.phone!r}"))
     return out

@@ -52,6 +52,10 @@ class Store:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._actor_override: str | None = None
+        self._os_user = f"local:{getpass.getuser()}"
+        # The actor, resolved once per write transaction (by the thread that owns it).
+        self._tx_owner: int | None = None
+        self._tx_actor: str | None = None
         with self.transaction() as db:
             migrations.apply(db)
         self.console_id = self._ensure_console_id()
@@ -97,11 +101,14 @@ class Store:
                 yield self._db
                 return
             self._conn.execute("BEGIN IMMEDIATE")
+            self._tx_owner, self._tx_actor = threading.get_ident(), None
             try:
                 yield self._db
             except BaseException:
                 self._rollback()
                 raise
+            finally:
+                self._tx_owner = self._tx_actor = None
             self._conn.execute("COMMIT")
 
     def _rollback(self) -> None:
@@ -166,5 +173,13 @@ class Store:
         """Who the next recorded action is attributed to."""
         if self._actor_override:
             return self._actor_override
-        identity = self.identity
-        return identity if identity else f"local:{getpass.getuser()}"
+        in_my_transaction = self._tx_owner == threading.get_ident()
+        if in_my_transaction and self._tx_actor is not None:
+            return self._tx_actor
+        if in_my_transaction:
+            row = self._conn.execute(
+                "SELECT value FROM settings WHERE key = ?", [SETTING_IDENTITY]
+            ).fetchone()
+            self._tx_actor = str(row[0]) if row else self._os_user
+            return self._tx_actor
+        return self.identity or self._os_user

@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlite_utils import Database
-
 from console.core import codec
 from console.core.diff import Change, plan
 from console.core.enums import EntityKind
 from console.core.errors import ValidationError
 from console.core.events import DELETED, UPSERTED, Event, EventType, subject_of
 from console.core.models import Estate, PriorityMatrix
-from console.core.references import Record, check_entity, key_of, kind_of, referrers
+from console.core.references import SECTION, Record, check_entity, key_of, kind_of, referrers
 from console.store import estate
 from console.store.db import Store
 from console.store.errors import StoreConflict
@@ -28,15 +26,8 @@ _ENCODE: dict[EntityKind, Any] = {
 }
 
 
-def _current(db: Database, kind: EntityKind, key: str) -> dict[str, Any] | None:
-    loaders: dict[EntityKind, Any] = {
-        EntityKind.TEAM: estate.teams,
-        EntityKind.MEMBER: estate.members,
-        EntityKind.SERVICE: estate.services,
-        EntityKind.RUNBOOK: estate.runbooks,
-        EntityKind.RESOURCE: estate.resources,
-    }
-    for item in loaders[kind](db):
+def _current(known: Estate, kind: EntityKind, key: str) -> dict[str, Any] | None:
+    for item in getattr(known, SECTION[kind]):
         if key_of(item) == key:
             return dict(_ENCODE[kind](item))
     return None
@@ -46,10 +37,11 @@ def save(store: Store, item: Record) -> Event | None:
     """Create or update one entity; None when nothing changed. Raises ValidationError."""
     kind = kind_of(item)
     with store.transaction() as db:
-        problems = check_entity(estate.load(db), item)
+        known = estate.load(db)
+        problems = check_entity(known, item)
         if problems:
             raise ValidationError(problems)
-        before = _current(db, kind, key_of(item))
+        before = _current(known, kind, key_of(item))
         after = _ENCODE[kind](item)
         if before == after:
             return None
@@ -65,10 +57,11 @@ def save(store: Store, item: Record) -> Event | None:
 def delete(store: Store, kind: EntityKind, key: str) -> Event:
     """Delete one entity; refuses (StoreConflict) while anything still refers to it."""
     with store.transaction() as db:
-        before = _current(db, kind, key)
+        known = estate.load(db)
+        before = _current(known, kind, key)
         if before is None:
             raise StoreConflict(f"there is no {kind.value} {key!r}")
-        users = referrers(estate.load(db), kind, key)
+        users = referrers(known, kind, key)
         if users:
             raise StoreConflict(
                 f"{kind.value} {key!r} is still used by: {', '.join(users)}; change those first"
