@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from console.core.errors import ConsoleError
-
 
 @dataclass(frozen=True, slots=True)
 class GuiOptions:
@@ -21,6 +19,6 @@ class GuiOptions:
 
 def run_gui(options: GuiOptions) -> int:
     """Start the window (or render one screenshot) and return the exit code."""
-    raise ConsoleError(
-        "this build has no desktop window yet; use a subcommand (oncall-console --help)"
-    )
+    from console.ui.application import run
+
+    return run(options)

@@ -10,13 +10,13 @@ VENV="$ROOT/.venv"
 cd "$ROOT"
 
 # Debian 12 / Ubuntu 24.04 packages: Python venv, Qt's runtime libraries (offscreen and xcb),
-# Xvfb for screenshots, and the real peers the test-suite starts.
+# Xvfb for screenshots, and the real peers the test-suite starts (Nagios plugins, Prometheus).
 APT_PACKAGES=(
   python3 python3-venv python3-pip
   libegl1 libgl1 libx11-6 libdbus-1-3 libfontconfig1 libfreetype6 libglib2.0-0 libxkbcommon0
   xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0
   libxcb-render0 libxcb-shape0 libxcb-util1 libxcb-xkb1 libxkbcommon-x11-0 fonts-dejavu-core
-  dbus-daemon
+  dbus-daemon monitoring-plugins-basic prometheus
   tesseract-ocr tesseract-ocr-eng
 )
 

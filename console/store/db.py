@@ -127,6 +127,23 @@ class Store:
             self._local.db = db
         return db
 
+    def data_version(self) -> int:
+        """A number that changes whenever another connection commits (our writer included).
+
+        It belongs to this thread's reader connection: compare values read on one thread.
+        """
+        return int(self.read().execute("PRAGMA data_version").fetchone()[0])
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Database]:
+        """A read transaction on this thread's reader: all reads inside see one state."""
+        db = self.read()
+        db.execute("BEGIN")
+        try:
+            yield db
+        finally:
+            db.execute("COMMIT")
+
     # -- settings and identity -------------------------------------------------------
 
     def setting(self, key: str) -> str | None:

@@ -1,0 +1,170 @@
+"""Starts the Qt application around a store: the interactive window, or one screenshot."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Protocol
+
+from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
+from PySide6.QtWidgets import QApplication
+
+from console.store.db import Store
+from console.store.errors import StoreRefused
+from console.ui.estate import EstateModel
+from console.ui.mainwindow import MainWindow
+from console.ui.tasks import TaskRunner
+from console.ui.theme import ThemeController
+
+APP_NAME = "oncall-console"
+SCREENSHOT_TIMEOUT_MS = 60_000
+
+
+class Options(Protocol):
+    """What starting the GUI needs (console.app.GuiOptions provides it)."""
+
+    @property
+    def store_path(self) -> Path:
+        """The store file."""
+
+    @property
+    def actor(self) -> str | None:
+        """Whom to record actions as (None: the store's identity)."""
+
+    @property
+    def screenshot(self) -> Path | None:
+        """Render to this PNG and exit, instead of running the window."""
+
+    @property
+    def page(self) -> str | None:
+        """The sidebar page to show first."""
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """Window size in pixels."""
+
+
+class ScreenshotError(Exception):
+    """A screenshot could not be taken (the message says why)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def application() -> QApplication:
+    """The process's QApplication, created and named on first use."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication([sys.argv[0] if sys.argv else APP_NAME])
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName("On-call Console")
+    app.setOrganizationName(APP_NAME)
+    app.setDesktopFileName(APP_NAME)
+    return app
+
+
+class Console(QObject):
+    """The running console: store, worker, models and window, and how they shut down."""
+
+    #: The first load has finished and nothing is pending: the window shows real data.
+    ready = Signal()
+
+    def __init__(self, store: Store, app: QApplication) -> None:
+        """Wire the worker, the estate model, the theme and the window around ``store``."""
+        super().__init__()
+        self.store = store
+        self.runner = TaskRunner(self)
+        try:
+            self.estate = EstateModel(store, self.runner, self)
+            self.themes = ThemeController(app, parent=self)
+            self.window = MainWindow(self.estate, self.themes.theme)
+        except BaseException:
+            self.runner.shutdown()  # a running QThread must not be destroyed
+            raise
+        self._ready = False
+        self.estate.changed.connect(self._check_ready)
+        self.runner.idle.connect(self._check_ready)
+
+    @property
+    def is_ready(self) -> bool:
+        """Whether :attr:`ready` has fired."""
+        return self._ready
+
+    def start(self, watch: bool = True) -> None:
+        """Load the estate (and keep following the store when ``watch``), and the identity."""
+        store = self.store
+        job = self.estate.call(lambda: (store.identity, store.actor))
+        job.succeeded.connect(lambda pair: self.window.set_identity(*pair))
+        if watch:
+            self.estate.start_watching()
+        else:
+            self.estate.reload()
+
+    def _check_ready(self) -> None:
+        if not self._ready and self.estate.loaded and self.runner.pending == 0:
+            self._ready = True
+            self.ready.emit()
+
+    def close(self) -> None:
+        """Stop the worker, then drop the window (without asking) and close the store."""
+        self.estate.stop_watching()
+        self.runner.shutdown()
+        self.window.hide()
+        self.window.deleteLater()
+        self.store.close()
+        self.deleteLater()
+
+
+def screenshot(console: Console, path: Path, page: str | None, size: tuple[int, int]) -> None:
+    """Render the window, once its data has loaded, into a PNG at ``path``."""
+    window = console.window
+    if page is not None and not window.show_page(page):
+        names = ", ".join(window.page_names())
+        raise ScreenshotError(f"there is no page {page!r}; pages are: {names}")
+    window.resize(*size)
+    window.show()
+    if not console.is_ready:
+        loop = QEventLoop()
+        console.ready.connect(loop.quit)
+        QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, loop.quit)
+        console.start(watch=False)
+        loop.exec()
+    if not console.is_ready:
+        raise ScreenshotError("the store did not finish loading within a minute")
+    # Let layouts and pending paints settle before grabbing.
+    QApplication.processEvents()
+    image = window.grab()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not image.save(str(path), "PNG"):
+        raise ScreenshotError(f"could not write {path}")
+
+
+def run(options: Options) -> int:
+    """Open the store, build the window, then run it (or render one screenshot)."""
+    app = application()
+    try:
+        store = Store.open(options.store_path)
+    except StoreRefused as exc:
+        print(f"oncall-console: {exc}", file=sys.stderr)
+        return 3
+    store.act_as(options.actor)
+    console = Console(store, app)
+    try:
+        if options.screenshot is not None:
+            try:
+                screenshot(console, options.screenshot, options.page, options.size)
+            except ScreenshotError as exc:
+                print(f"oncall-console: {exc.message}", file=sys.stderr)
+                return 2
+            return 0
+        if options.page is not None and not console.window.show_page(options.page):
+            print(f"oncall-console: there is no page {options.page!r}", file=sys.stderr)
+            return 2
+        console.window.resize(*options.size)
+        console.window.show()
+        console.start()
+        return app.exec()
+    finally:
+        console.close()

@@ -1,0 +1,1 @@
+"""Reusable widgets: page header, sidebar, forms with field errors, empty states."""
