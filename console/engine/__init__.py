@@ -1,0 +1,1 @@
+"""The monitoring engine: scheduling, probing, judging and recording, on asyncio, without Qt."""

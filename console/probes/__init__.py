@@ -1,0 +1,5 @@
+"""Checks against the outside world: http/https, tcp and Nagios plugins.
+
+Probes never raise for a failing target: every failure is a ProbeResult with a reason. They
+import only console.core; the engine owns the aiohttp session and the schedule.
+"""
