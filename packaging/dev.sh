@@ -16,7 +16,7 @@ APT_PACKAGES=(
   libegl1 libgl1 libx11-6 libdbus-1-3 libfontconfig1 libfreetype6 libglib2.0-0 libxkbcommon0
   xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0
   libxcb-render0 libxcb-shape0 libxcb-util1 libxcb-xkb1 libxkbcommon-x11-0 fonts-dejavu-core
-  dbus-daemon monitoring-plugins-basic prometheus
+  dbus-daemon gnome-keyring monitoring-plugins-basic prometheus
   tesseract-ocr tesseract-ocr-eng
 )
 
