@@ -12,6 +12,9 @@ from typing import Any
 import yaml
 
 from console.config.schema import VERSION
+from console.core import codec
+from console.core.deviation import DeviationConfig
+from console.core.endpoints import Endpoint, HttpTarget, MetricSpec
 from console.core.models import (
     SEVERITY_ORDER,
     Estate,
@@ -23,6 +26,7 @@ from console.core.models import (
     SharedResource,
     Team,
 )
+from console.core.thresholds import Range, StaticThresholds
 
 Doc = dict[str, Any]
 
@@ -131,6 +135,89 @@ def _resource(r: SharedResource) -> Doc:
     )
 
 
+def _number(value: float) -> float | int:
+    """Whole numbers as integers: `interval: 30`, not `interval: 30.0`; both read back equal."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def _without(fields: Doc, defaults: Doc) -> Doc:
+    """The fields that differ from their defaults (and are not None)."""
+    out: Doc = {}
+    for key, value in fields.items():
+        if value is None or (key in defaults and value == defaults[key]):
+            continue
+        out[key] = _number(value) if isinstance(value, float) else value
+    return out
+
+
+_HTTP_DEFAULTS: Doc = {
+    **codec.target_to_dict(HttpTarget("-")),
+    "headers": {},
+    "expect_status": [],
+}
+_THRESHOLD_DEFAULTS: Doc = {"hysteresis": 0.0, "for": 0.0, "keep_firing_for": 0.0}
+# The method is always written, so that a band of all defaults still reads `deviation:`.
+_DEVIATION_DEFAULTS: Doc = {
+    k: v for k, v in codec.deviation_to_dict(DeviationConfig()).items() if k != "method"
+}
+_ENDPOINT_DEFAULTS: Doc = {"interval": 60.0, "timeout": 10.0, "jitter": 0.0, "enabled": True}
+
+
+def _level(level: float | Range | None) -> float | int | Doc | None:
+    if isinstance(level, Range):
+        return {"low": _number(level.low), "high": _number(level.high)}
+    return None if level is None else _number(level)
+
+
+def _thresholds(t: StaticThresholds) -> Doc:
+    fields = codec.thresholds_to_dict(t)
+    fields["warning"], fields["critical"] = _level(t.warning), _level(t.critical)
+    return _without(fields, _THRESHOLD_DEFAULTS)
+
+
+def _metric_spec(m: MetricSpec) -> Doc:
+    return _without(
+        {
+            "metric": m.metric,
+            "name": m.name,
+            "unit": m.unit.value,
+            "thresholds": None if m.thresholds is None else _thresholds(m.thresholds),
+            "deviation": (
+                None
+                if m.deviation is None
+                else _without(codec.deviation_to_dict(m.deviation), _DEVIATION_DEFAULTS)
+            ),
+        },
+        {"name": m.metric, "unit": "none"},
+    )
+
+
+def _target(e: Endpoint) -> Doc:
+    fields = codec.target_to_dict(e.target)
+    if isinstance(e.target, HttpTarget):
+        fields["headers"] = dict(e.target.headers)
+        return _without(fields, _HTTP_DEFAULTS)
+    return _without(fields, {"select": []})
+
+
+def _endpoint(e: Endpoint) -> Doc:
+    fields: Doc = {
+        "id": e.key,
+        "name": e.name,
+        "service": e.service,
+        "interval": e.interval_s,
+        "timeout": e.timeout_s,
+        "jitter": e.jitter_s,
+        "credential": e.credential,
+        "enabled": e.enabled,
+        e.kind.value: _target(e),
+        "metrics": [_metric_spec(m) for m in e.metrics],
+    }
+    return _without(fields, {**_ENDPOINT_DEFAULTS, "metrics": []})
+
+
 def _matrix(m: PriorityMatrix) -> dict[int, dict[str, str]]:
     return {
         tier: {sev.value: m.grid[tier - 1][i].value for i, sev in enumerate(SEVERITY_ORDER)}
@@ -159,6 +246,8 @@ def dump(estate: Estate) -> str:
         doc["runbooks"] = [_runbook(r) for r in e.runbooks]
     if e.resources:
         doc["resources"] = [_resource(r) for r in e.resources]
+    if e.endpoints:
+        doc["endpoints"] = [_endpoint(x) for x in e.endpoints]
     return yaml.dump(
         doc,
         Dumper=_Dumper,

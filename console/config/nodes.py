@@ -9,6 +9,7 @@ the half-built estate skip whatever a structural problem has already explained.
 from __future__ import annotations
 
 import difflib
+import math
 import secrets
 from collections.abc import Collection, Sequence
 from enum import Enum
@@ -24,6 +25,7 @@ STR_TAG = _YAML + "str"
 INT_TAG = _YAML + "int"
 BOOL_TAG = _YAML + "bool"
 NULL_TAG = _YAML + "null"
+FLOAT_TAG = _YAML + "float"
 
 _KINDS = {
     STR_TAG: "a string",
@@ -227,6 +229,22 @@ class Reader:
             return None
         return value
 
+    def number(self, node: Node, path: str) -> float | None:
+        """A finite number (integer or decimal), or None (reported)."""
+        if isinstance(node, ScalarNode) and node.tag in (INT_TAG, FLOAT_TAG):
+            if node.tag == INT_TAG:
+                return float(self._constructor.construct_yaml_int(node))
+            value = float(self._constructor.construct_yaml_float(node))
+            if math.isfinite(value):
+                return value
+            self.fail(node, path, f"expected a finite number, got {node.value}")
+            return None
+        message = f"expected a number, got {describe(node)}"
+        if isinstance(node, ScalarNode) and node.tag == STR_TAG and node.style:
+            message += "; write the number without quotes"
+        self.fail(node, path, message)
+        return None
+
     def boolean(self, node: Node, path: str) -> bool | None:
         """A boolean, or None (reported)."""
         if isinstance(node, ScalarNode) and node.tag == BOOL_TAG:
@@ -312,6 +330,11 @@ class Entry:
         node = self.node(name)
         path = child(self.path, name)
         return None if node is None else self.reader.integer(node, path, allowed, name)
+
+    def number(self, name: str) -> float | None:
+        """A number field; None when absent or broken."""
+        node = self.node(name)
+        return None if node is None else self.reader.number(node, child(self.path, name))
 
     def boolean(self, name: str) -> bool | None:
         """A boolean field; None when absent or broken."""

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from yaml.nodes import MappingNode, Node
 
+from console.config.endpoint_schema import read_endpoint
 from console.config.nodes import Entry, Reader, child, describe, is_null
 from console.core.enums import (
     Discipline,
@@ -43,6 +44,7 @@ SECTIONS = (
     "priority_matrix",
     "runbooks",
     "resources",
+    "endpoints",
 )
 TIERS = range(1, len(ImpactTier) + 1)
 T = TypeVar("T")
@@ -233,6 +235,7 @@ def read_document(r: Reader, root: Node) -> Estate | None:
         services=_list(r, sections, "services", "services", _service),
         runbooks=_list(r, sections, "runbooks", "runbooks", _runbook),
         resources=_list(r, sections, "resources", "shared resources", _resource),
+        endpoints=_list(r, sections, "endpoints", "endpoints", read_endpoint),
         priority_matrix=(
             None if matrix is None or is_null(matrix) else _matrix(r, matrix, "priority_matrix")
         ),

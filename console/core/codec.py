@@ -4,6 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from console.core.deviation import BandMethod, DeviationConfig, Seasonality, Side
+from console.core.endpoints import (
+    Endpoint,
+    HeartbeatTarget,
+    HttpTarget,
+    LogfileTarget,
+    MetricSpec,
+    NagiosTarget,
+    ProbeKind,
+    PrometheusTarget,
+    ScrapeTarget,
+    Target,
+    TcpTarget,
+)
 from console.core.enums import (
     Discipline,
     ImpactTier,
@@ -23,6 +37,8 @@ from console.core.models import (
     SharedResource,
     Team,
 )
+from console.core.thresholds import Direction, Level, Range, StaticThresholds
+from console.core.units import Unit
 
 JSON = dict[str, Any]
 
@@ -188,3 +204,204 @@ def matrix_from_dict(d: JSON) -> PriorityMatrix:
             col = [s.value for s in SEVERITY_ORDER].index(sev_text)
             rows[int(tier_text) - 1][col] = Priority(prio)
     return PriorityMatrix(tuple(tuple(r) for r in rows))
+
+
+# ---- endpoints ----------------------------------------------------------------------------
+# Lists, never mappings, where order matters (headers): event payloads are stored with sorted
+# keys, which would reorder a mapping and make the record read back unequal.
+
+
+def _http_to_dict(t: HttpTarget) -> JSON:
+    return {
+        "url": t.url,
+        "method": t.method,
+        "headers": [[name, value] for name, value in t.headers],
+        "body": t.body,
+        "expect_status": list(t.expect_status),
+        "json_path": t.json_path,
+        "keyword": t.keyword,
+        "regex": t.regex,
+        "verify_tls": t.verify_tls,
+        "max_redirects": t.max_redirects,
+    }
+
+
+def _http_from_dict(d: JSON) -> HttpTarget:
+    return HttpTarget(
+        url=d["url"],
+        method=d.get("method", "GET"),
+        headers=tuple((str(n), str(v)) for n, v in d.get("headers") or ()),
+        body=d.get("body"),
+        expect_status=tuple(int(s) for s in d.get("expect_status") or ()),
+        json_path=d.get("json_path"),
+        keyword=d.get("keyword"),
+        regex=d.get("regex"),
+        verify_tls=bool(d.get("verify_tls", True)),
+        max_redirects=int(d.get("max_redirects", 5)),
+    )
+
+
+def target_to_dict(target: Target) -> JSON:
+    """Encode a probe target (its kind is stored beside it)."""
+    if isinstance(target, HttpTarget):
+        return _http_to_dict(target)
+    if isinstance(target, TcpTarget):
+        return {"host": target.host, "port": target.port}
+    if isinstance(target, PrometheusTarget):
+        return {"url": target.url, "query": target.query}
+    if isinstance(target, ScrapeTarget):
+        return {"url": target.url, "select": list(target.select)}
+    if isinstance(target, NagiosTarget):
+        return {"command": list(target.command)}
+    if isinstance(target, LogfileTarget):
+        return {"path": target.path, "pattern": target.pattern}
+    return {"grace": target.grace_s}
+
+
+def target_from_dict(kind: ProbeKind, d: JSON) -> Target:
+    """Decode a probe target of a given kind."""
+    if kind is ProbeKind.HTTP:
+        return _http_from_dict(d)
+    if kind is ProbeKind.TCP:
+        return TcpTarget(d["host"], int(d["port"]))
+    if kind is ProbeKind.PROMETHEUS:
+        return PrometheusTarget(d["url"], d["query"])
+    if kind is ProbeKind.SCRAPE:
+        return ScrapeTarget(d["url"], tuple(d.get("select") or ()))
+    if kind is ProbeKind.NAGIOS:
+        return NagiosTarget(tuple(d["command"]))
+    if kind is ProbeKind.LOGFILE:
+        return LogfileTarget(d["path"], d["pattern"])
+    return HeartbeatTarget(float(d["grace"]))
+
+
+def _level_to_dict(level: Level | None) -> float | JSON | None:
+    if isinstance(level, Range):
+        return {"low": level.low, "high": level.high}
+    return level
+
+
+def _level_from_dict(value: float | JSON | None) -> Level | None:
+    if isinstance(value, dict):
+        return Range(float(value["low"]), float(value["high"]))
+    return None if value is None else float(value)
+
+
+def thresholds_to_dict(t: StaticThresholds) -> JSON:
+    """Encode static thresholds (a range level is ``{"low": .., "high": ..}``)."""
+    return {
+        "direction": t.direction.value,
+        "warning": _level_to_dict(t.warning),
+        "critical": _level_to_dict(t.critical),
+        "hysteresis": t.hysteresis,
+        "for": t.for_seconds,
+        "keep_firing_for": t.keep_firing_for,
+    }
+
+
+def thresholds_from_dict(d: JSON) -> StaticThresholds:
+    """Decode static thresholds."""
+    return StaticThresholds(
+        direction=Direction(d["direction"]),
+        warning=_level_from_dict(d.get("warning")),
+        critical=_level_from_dict(d.get("critical")),
+        hysteresis=float(d.get("hysteresis", 0.0)),
+        for_seconds=float(d.get("for", 0.0)),
+        keep_firing_for=float(d.get("keep_firing_for", 0.0)),
+    )
+
+
+def deviation_to_dict(c: DeviationConfig) -> JSON:
+    """Encode a deviation band's configuration."""
+    return {
+        "method": c.method.value,
+        "k": c.k,
+        "warning_k": c.warning_k,
+        "window": c.window,
+        "side": c.side.value,
+        "min_samples": c.min_samples,
+        "min_span": c.min_span,
+        "min_deviation": c.min_deviation,
+        "seasonality": c.seasonality.value,
+        "seasons": c.seasons,
+        "tolerance": c.tolerance,
+        "for": c.for_seconds,
+        "keep_firing_for": c.keep_firing_for,
+    }
+
+
+def deviation_from_dict(d: JSON) -> DeviationConfig:
+    """Decode a deviation band's configuration; absent fields keep their defaults."""
+    default = DeviationConfig()
+    warning_k = d.get("warning_k")
+    return DeviationConfig(
+        method=BandMethod(d.get("method", default.method.value)),
+        k=float(d.get("k", default.k)),
+        warning_k=None if warning_k is None else float(warning_k),
+        window=float(d.get("window", default.window)),
+        side=Side(d.get("side", default.side.value)),
+        min_samples=int(d.get("min_samples", default.min_samples)),
+        min_span=float(d.get("min_span", default.min_span)),
+        min_deviation=float(d.get("min_deviation", default.min_deviation)),
+        seasonality=Seasonality(d.get("seasonality", default.seasonality.value)),
+        seasons=int(d.get("seasons", default.seasons)),
+        tolerance=float(d.get("tolerance", default.tolerance)),
+        for_seconds=float(d.get("for", default.for_seconds)),
+        keep_firing_for=float(d.get("keep_firing_for", default.keep_firing_for)),
+    )
+
+
+def metric_to_dict(m: MetricSpec) -> JSON:
+    """Encode one metric an endpoint yields, with how it is judged."""
+    return {
+        "metric": m.metric,
+        "name": m.name,
+        "unit": m.unit.value,
+        "thresholds": None if m.thresholds is None else thresholds_to_dict(m.thresholds),
+        "deviation": None if m.deviation is None else deviation_to_dict(m.deviation),
+    }
+
+
+def metric_from_dict(d: JSON) -> MetricSpec:
+    """Decode one metric spec."""
+    thresholds, deviation = d.get("thresholds"), d.get("deviation")
+    return MetricSpec(
+        metric=d["metric"],
+        name=d["name"],
+        unit=Unit(d.get("unit", Unit.NONE.value)),
+        thresholds=None if thresholds is None else thresholds_from_dict(thresholds),
+        deviation=None if deviation is None else deviation_from_dict(deviation),
+    )
+
+
+def endpoint_to_dict(e: Endpoint) -> JSON:
+    """Encode an endpoint: its fields, ``kind`` and ``target``, and its metrics."""
+    return {
+        "id": e.key,
+        "name": e.name,
+        "service": e.service,
+        "kind": e.kind.value,
+        "target": target_to_dict(e.target),
+        "interval": e.interval_s,
+        "timeout": e.timeout_s,
+        "jitter": e.jitter_s,
+        "credential": e.credential,
+        "enabled": e.enabled,
+        "metrics": [metric_to_dict(m) for m in e.metrics],
+    }
+
+
+def endpoint_from_dict(d: JSON) -> Endpoint:
+    """Decode an endpoint."""
+    return Endpoint(
+        key=d["id"],
+        name=d["name"],
+        service=d["service"],
+        target=target_from_dict(ProbeKind(d["kind"]), d["target"]),
+        interval_s=float(d.get("interval", 60.0)),
+        timeout_s=float(d.get("timeout", 10.0)),
+        jitter_s=float(d.get("jitter", 0.0)),
+        credential=d.get("credential"),
+        enabled=bool(d.get("enabled", True)),
+        metrics=tuple(metric_from_dict(m) for m in d.get("metrics") or ()),
+    )

@@ -34,6 +34,7 @@ _ENCODERS: tuple[
     (EntityKind.MEMBER, "members", codec.member_to_dict, lambda m: m.email),
     (EntityKind.TEAM, "teams", codec.team_to_dict, lambda t: t.key),
     (EntityKind.SERVICE, "services", codec.service_to_dict, lambda s: s.key),
+    (EntityKind.ENDPOINT, "endpoints", codec.endpoint_to_dict, lambda e: e.key),
     (EntityKind.RUNBOOK, "runbooks", codec.runbook_to_dict, lambda r: r.key),
     (EntityKind.RESOURCE, "resources", codec.resource_to_dict, lambda r: r.key),
 )
@@ -42,8 +43,8 @@ _ENCODERS: tuple[
 def plan(current: Estate, declared: Estate, *, prune: bool) -> list[Change]:
     """Changes that make the store hold what is declared.
 
-    Creates and updates come in dependency order (members, teams, services, runbooks,
-    resources); deletions, only with ``prune``, come last and in reverse order.
+    Creates and updates come in dependency order (members, teams, services, endpoints,
+    runbooks, resources); deletions, only with ``prune``, come last and in reverse order.
     """
     upserts: list[Change] = []
     deletes: list[Change] = []

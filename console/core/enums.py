@@ -75,3 +75,4 @@ class EntityKind(Enum):
     SERVICE = "service"
     RUNBOOK = "runbook"
     RESOURCE = "resource"
+    ENDPOINT = "endpoint"

@@ -31,9 +31,16 @@ class EventType(Enum):
     RUNBOOK_DELETED = "runbook.deleted"
     RESOURCE_UPSERTED = "resource.upserted"
     RESOURCE_DELETED = "resource.deleted"
+    ENDPOINT_UPSERTED = "endpoint.upserted"
+    ENDPOINT_DELETED = "endpoint.deleted"
     PRIORITY_MATRIX_SET = "priority_matrix.set"
     CONFIG_IMPORTED = "config.imported"
     STORE_RESTORED = "store.restored"
+    METRIC_STATE_CHANGED = "metric.state_changed"
+    METRIC_FLAPPING = "metric.flapping"
+    DATA_GAP = "monitoring.gap"
+    ENGINE_STARTED = "engine.started"
+    ENGINE_STOPPED = "engine.stopped"
 
 
 UPSERTED: Mapping[EntityKind, EventType] = MappingProxyType(
@@ -43,6 +50,7 @@ UPSERTED: Mapping[EntityKind, EventType] = MappingProxyType(
         EntityKind.SERVICE: EventType.SERVICE_UPSERTED,
         EntityKind.RUNBOOK: EventType.RUNBOOK_UPSERTED,
         EntityKind.RESOURCE: EventType.RESOURCE_UPSERTED,
+        EntityKind.ENDPOINT: EventType.ENDPOINT_UPSERTED,
     }
 )
 DELETED: Mapping[EntityKind, EventType] = MappingProxyType(
@@ -52,6 +60,7 @@ DELETED: Mapping[EntityKind, EventType] = MappingProxyType(
         EntityKind.SERVICE: EventType.SERVICE_DELETED,
         EntityKind.RUNBOOK: EventType.RUNBOOK_DELETED,
         EntityKind.RESOURCE: EventType.RESOURCE_DELETED,
+        EntityKind.ENDPOINT: EventType.ENDPOINT_DELETED,
     }
 )
 

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from console.core.endpoints import Endpoint
 from console.core.enums import (
     Discipline,
     ImpactTier,
@@ -205,6 +206,7 @@ class Estate:
     resources: tuple[SharedResource, ...] = ()
     #: None when a configuration file does not declare one (an import keeps the stored one).
     priority_matrix: PriorityMatrix | None = None
+    endpoints: tuple[Endpoint, ...] = ()
 
     def sorted(self) -> Estate:
         """The same estate with every collection in key order (canonical form)."""
@@ -215,4 +217,5 @@ class Estate:
             services=tuple(sorted(self.services, key=lambda s: s.key)),
             runbooks=tuple(sorted(self.runbooks, key=lambda r: r.key)),
             resources=tuple(sorted(self.resources, key=lambda r: r.key)),
+            endpoints=tuple(sorted(self.endpoints, key=lambda e: e.key)),
         )

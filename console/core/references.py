@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from console.core.endpoints import Endpoint
 from console.core.enums import EntityKind
 from console.core.errors import Problem
 from console.core.models import Estate, Member, Runbook, Service, SharedResource, Team
 from console.core.validation import validate_estate
 
-Record = Team | Member | Service | Runbook | SharedResource
+Record = Team | Member | Service | Runbook | SharedResource | Endpoint
 
 SECTION: dict[EntityKind, str] = {
     EntityKind.TEAM: "teams",
@@ -18,6 +19,7 @@ SECTION: dict[EntityKind, str] = {
     EntityKind.SERVICE: "services",
     EntityKind.RUNBOOK: "runbooks",
     EntityKind.RESOURCE: "resources",
+    EntityKind.ENDPOINT: "endpoints",
 }
 
 
@@ -29,6 +31,7 @@ def kind_of(record: Record) -> EntityKind:
         Service: EntityKind.SERVICE,
         Runbook: EntityKind.RUNBOOK,
         SharedResource: EntityKind.RESOURCE,
+        Endpoint: EntityKind.ENDPOINT,
     }
     return kinds[type(record)]
 
@@ -53,6 +56,7 @@ def referrers(estate: Estate, kind: EntityKind, key: str) -> list[str]:
     elif kind is EntityKind.SERVICE:
         out += [f"service {s.key} (depends on it)" for s in estate.services if key in s.depends_on]
         out += [f"runbook {r.key}" for r in estate.runbooks if key in r.services]
+        out += [f"endpoint {e.key}" for e in estate.endpoints if e.service == key]
     return out
 
 

@@ -11,6 +11,14 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from console.core.endpoints import (
+    Endpoint,
+    HttpTarget,
+    LogfileTarget,
+    NagiosTarget,
+    ScrapeTarget,
+    validate_endpoint,
+)
 from console.core.errors import Problem
 from console.core.graph import find_cycle
 from console.core.models import Estate, Member, Runbook, Service, SharedResource, Team
@@ -18,6 +26,9 @@ from console.core.models import Estate, Member, Runbook, Service, SharedResource
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 BRIDGE_SCHEMES = frozenset({"https", "http", "tel", "sip", "sips"})
+HTTP_METHOD = re.compile(r"^[A-Z]{3,10}$")
+HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+MAX_REDIRECTS = 30
 _TIMEZONES: frozenset[str] | None = None
 
 
@@ -113,6 +124,69 @@ def validate_resource(r: SharedResource, at: str = "") -> list[Problem]:
     return out
 
 
+def validate_endpoint_fields(e: Endpoint, at: str = "") -> list[Problem]:
+    """Problems with one endpoint's own fields: its key and name, target and metrics."""
+    out = _slug(f"{at}id", e.key) + _text(f"{at}name", e.name)
+    out += validate_endpoint(e, at)
+    if e.credential is not None and not e.credential.strip():
+        out.append(Problem(f"{at}credential", "must name a keyring entry"))
+    out += _target_field_problems(e, f"{at}{e.kind.value}.")
+    for i, spec in enumerate(e.metrics):
+        out += _text(f"{at}metrics[{i}].metric", spec.metric)
+    return out
+
+
+def _pattern(path: str, pattern: str) -> list[Problem]:
+    if not pattern:
+        return [Problem(path, "must not be empty")]
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return [Problem(path, f"not a valid regular expression: {exc}")]
+    return []
+
+
+def _target_field_problems(e: Endpoint, at: str) -> list[Problem]:
+    """What ``validate_endpoint`` leaves out: HTTP details, patterns, empty list items."""
+    target = e.target
+    if isinstance(target, HttpTarget):
+        return _http_problems(target, at)
+    if isinstance(target, LogfileTarget):
+        return _pattern(f"{at}pattern", target.pattern)
+    if isinstance(target, ScrapeTarget):
+        return [p for i, s in enumerate(target.select) for p in _text(f"{at}select[{i}]", s)]
+    if isinstance(target, NagiosTarget) and target.command:
+        return _text(f"{at}command[0]", target.command[0])
+    return []
+
+
+def _http_problems(t: HttpTarget, at: str) -> list[Problem]:
+    out: list[Problem] = []
+    if not HTTP_METHOD.match(t.method):
+        out.append(
+            Problem(f"{at}method", f"expected an HTTP method (GET, HEAD...), got {t.method!r}")
+        )
+    for name, value in t.headers:
+        if not HEADER_NAME.match(name):
+            out.append(Problem(f"{at}headers.{name}", "not a valid header name"))
+        elif "\r" in value or "\n" in value:
+            out.append(Problem(f"{at}headers.{name}", "a header value cannot span lines"))
+    for i, status in enumerate(t.expect_status):
+        if not 100 <= status <= 599:
+            out.append(Problem(f"{at}expect_status[{i}]", f"{status} is not an HTTP status code"))
+    if t.keyword is not None and t.regex is not None:
+        out.append(Problem(f"{at}regex", "give keyword or regex, not both"))
+    if t.keyword is not None and not t.keyword:
+        out.append(Problem(f"{at}keyword", "must not be empty"))
+    if t.regex is not None:
+        out += _pattern(f"{at}regex", t.regex)
+    if t.json_path is not None and not t.json_path.strip():
+        out.append(Problem(f"{at}json_path", "must not be empty"))
+    if not 0 <= t.max_redirects <= MAX_REDIRECTS:
+        out.append(Problem(f"{at}max_redirects", f"must be from 0 to {MAX_REDIRECTS}"))
+    return out
+
+
 def _duplicates(section: str, keys: Iterable[str], field: str) -> list[Problem]:
     out: list[Problem] = []
     first: dict[str, int] = {}
@@ -150,11 +224,14 @@ def validate_estate(estate: Estate) -> list[Problem]:
         out += validate_runbook(r, f"runbooks[{i}].")
     for i, res in enumerate(estate.resources):
         out += validate_resource(res, f"resources[{i}].")
+    for i, e in enumerate(estate.endpoints):
+        out += validate_endpoint_fields(e, f"endpoints[{i}].")
     out += _duplicates("members", (m.email for m in estate.members), "email")
     out += _duplicates("teams", (t.key for t in estate.teams), "id")
     out += _duplicates("services", (s.key for s in estate.services), "id")
     out += _duplicates("runbooks", (r.key for r in estate.runbooks), "id")
     out += _duplicates("resources", (r.key for r in estate.resources), "id")
+    out += _duplicates("endpoints", (e.key for e in estate.endpoints), "id")
     out += _reference_problems(estate)
     return out
 
@@ -180,6 +257,9 @@ def _reference_problems(estate: Estate) -> list[Problem]:
         out += _refs(f"runbooks[{i}].services", r.services, services, "service")
     for i, res in enumerate(estate.resources):
         out += _refs(f"resources[{i}].who_may_use", res.who_may_use, teams, "team")
+    for i, e in enumerate(estate.endpoints):
+        if e.service not in services:
+            out.append(Problem(f"endpoints[{i}].service", f"unknown service {e.service!r}"))
     graph = {s.key: [d for d in s.depends_on if d in services] for s in estate.services}
     cycle = find_cycle(graph)
     if cycle:

@@ -23,6 +23,7 @@ _ENCODE: dict[EntityKind, Any] = {
     EntityKind.SERVICE: codec.service_to_dict,
     EntityKind.RUNBOOK: codec.runbook_to_dict,
     EntityKind.RESOURCE: codec.resource_to_dict,
+    EntityKind.ENDPOINT: codec.endpoint_to_dict,
 }
 
 

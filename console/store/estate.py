@@ -10,6 +10,7 @@ from sqlite_utils import Database
 
 from console.core import codec
 from console.core.clock import parse_iso
+from console.core.endpoints import Endpoint
 from console.core.enums import Discipline, ImpactTier, MemberRole, Priority, ResourceKind
 from console.core.models import (
     SEVERITY_ORDER,
@@ -147,6 +148,14 @@ def resources(db: Database) -> tuple[SharedResource, ...]:
     )
 
 
+def endpoints(db: Database) -> tuple[Endpoint, ...]:
+    """Every endpoint with its target and metrics, by key."""
+    return tuple(
+        codec.endpoint_from_dict(json.loads(r["spec"]))
+        for r in _rows(db, "SELECT spec FROM endpoints ORDER BY key")
+    )
+
+
 def priority_matrix(db: Database) -> PriorityMatrix:
     """The stored priority matrix (the defaults where none was ever set)."""
     cells = {
@@ -172,4 +181,5 @@ def load(db: Database) -> Estate:
         runbooks=runbooks(db),
         resources=resources(db),
         priority_matrix=priority_matrix(db),
+        endpoints=endpoints(db),
     )

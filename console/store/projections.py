@@ -24,6 +24,7 @@ DERIVED_TABLES: tuple[str, ...] = (
     "runbook_versions",
     "runbooks",
     "resources",
+    "endpoints",
     "service_deps",
     "memberships",
     "services",
@@ -180,6 +181,29 @@ def _resource(db: Database, event: Event) -> None:
     )
 
 
+def _endpoint(db: Database, event: Event) -> None:
+    spec = event.payload["after"]
+    e = codec.endpoint_from_dict(spec)
+    _upsert(
+        db,
+        "endpoints",
+        "key",
+        {
+            "key": e.key,
+            "name": e.name,
+            "service": e.service,
+            "kind": e.kind.value,
+            "enabled": int(e.enabled),
+            "interval_s": e.interval_s,
+            "timeout_s": e.timeout_s,
+            "jitter_s": e.jitter_s,
+            "credential": e.credential,
+            # Re-encoded, not copied: the row always holds today's codec form of the record.
+            "spec": _js(codec.endpoint_to_dict(e)),
+        },
+    )
+
+
 def _matrix(db: Database, event: Event) -> None:
     matrix = codec.matrix_from_dict(event.payload["after"])
     db.execute("DELETE FROM priority_matrix")
@@ -214,6 +238,8 @@ _PROJECTORS: dict[EventType, Callable[[Database, Event], None]] = {
     ),
     EventType.RESOURCE_UPSERTED: _resource,
     EventType.RESOURCE_DELETED: _deleter("resources", "key"),
+    EventType.ENDPOINT_UPSERTED: _endpoint,
+    EventType.ENDPOINT_DELETED: _deleter("endpoints", "key"),
     EventType.PRIORITY_MATRIX_SET: _matrix,
 }
 

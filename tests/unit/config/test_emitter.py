@@ -172,5 +172,6 @@ def test_dump_is_deterministic_whatever_the_input_order() -> None:
         services=estate.services[::-1],
         runbooks=estate.runbooks[::-1],
         resources=estate.resources[::-1],
+        endpoints=estate.endpoints[::-1],
     )
     assert dump(reversed_estate) == dump(estate)
