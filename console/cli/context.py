@@ -22,6 +22,9 @@ class Context:
     _store: Store | None = None
     _temp_dir: Path | None = None
     notes: list[str] = field(default_factory=list)
+    #: With --demo: the running simulated estate's base URL, set before the store is opened
+    #: so the demo endpoints point at it.
+    simulator_url: str | None = None
 
     @property
     def as_json(self) -> bool:
@@ -44,7 +47,9 @@ class Context:
             store = Store.open(self.store_path())
             store.act_as(self.args.as_email)
             if self.args.demo:
-                import_estate(store, demo_estate(), prune=False, source="demo")
+                import_estate(
+                    store, demo_estate(simulator=self.simulator_url), prune=False, source="demo"
+                )
             self._store = store
         return self._store
 

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 
 from console import __version__
-from console.cli import cmd_config, cmd_data, cmd_secret, cmd_store
+from console.cli import cmd_config, cmd_data, cmd_engine, cmd_secret, cmd_store
 from console.cli.context import Context
 from console.cli.exitcodes import Exit
 from console.config.errors import ConfigError
@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd_store.register(sub)
     cmd_data.register(sub)
     cmd_secret.register(sub)
+    cmd_engine.register(sub)
     return parser
 
 

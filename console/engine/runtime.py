@@ -1,0 +1,532 @@
+"""The engine: runs the checks the plan says are due, judges their results and records them.
+
+One asyncio loop (the main loop of ``oncall-console engine``, or a background thread of the
+app) does everything but writing: each check is a task with its own deadline, results go
+through each endpoint's evaluators, and samples, state-change events, gaps and the engine's
+heartbeat setting are buffered and written one transaction per batch on a single writer thread.
+The loop sleeps until the next check is due or something wakes it (a finished check, a stop
+request), and at most ``MAX_WAIT_S``, so it notices store changes and clock jumps within a
+second without ever spinning.
+
+Only one engine runs per store (``console.store.lock``); a second one raises ``EngineLocked``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import random
+import socket
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from console.core.checks import StateType
+from console.core.clock import Clock, isoformat
+from console.core.endpoints import Endpoint, HeartbeatTarget, ProbeKind
+from console.core.evaluation import moment
+from console.core.events import EventType
+from console.core.units import format_duration
+from console.engine.dispatch import (
+    CredentialCache,
+    CredentialKind,
+    CredentialUnavailable,
+    Dispatcher,
+    ProbeFn,
+    SecretSource,
+    client_session,
+    execute,
+)
+from console.engine.judge import (
+    HEARTBEAT_METRIC,
+    EndpointJudge,
+    Outcome,
+    changes_of,
+)
+from console.engine.once import poll_once
+from console.engine.receiver import DEFAULT_RECEIVER_HOST, DEFAULT_RECEIVER_PORT, Receiver
+from console.engine.recorder import DEFAULT_BATCH_ROWS, Recorder
+from console.engine.reports import CheckReport, build_report
+from console.engine.scheduler import (
+    ClockJump,
+    Job,
+    Limits,
+    Plan,
+    after_jump,
+    complete,
+    detect_jump,
+    sync_jobs,
+    take_due,
+)
+from console.engine.watch import EndpointLoader, EndpointWatch, enabled_endpoints
+from console.probes.base import ProbeOutcome, ProbeResult
+from console.store.db import Store
+from console.store.lock import EngineLock
+from console.store.samples import epoch_ms
+
+log = logging.getLogger(__name__)
+
+#: The settings key of the engine's heartbeat (JSON: pid, host, started, beat, state, ...).
+HEARTBEAT_SETTING = "engine.heartbeat"
+HEARTBEAT_EVERY_S = 5.0
+FLUSH_EVERY_S = 1.0
+RELOAD_EVERY_S = 0.5
+TICK_EVERY_S = 1.0
+#: The longest the loop sleeps without being woken.
+MAX_WAIT_S = 0.5
+#: The shortest sleep between two turns that were not woken (due times are batched this finely).
+MIN_TURN_S = 0.01
+
+Sleeper = Callable[[float, asyncio.Event], Awaitable[None]]
+
+
+async def wait_or_wake(seconds: float, wake: asyncio.Event) -> None:
+    """Sleep up to ``seconds``, returning early when ``wake`` is set."""
+    if wake.is_set():
+        return
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(max(0.0, seconds)):
+            await wake.wait()
+
+
+def _subject(endpoint: Endpoint) -> str:
+    return f"endpoint:{endpoint.key}"
+
+
+class Engine:
+    """The monitoring engine of one store.
+
+    Args:
+        store: The store (endpoints are read from it, samples and events written to it).
+        clock: Wall-clock and monotonic time.
+        limits: Concurrency caps and backoff ceiling.
+        secrets: Where credentials come from (None: only token files).
+        receiver_port: The receiver's port (0: any free one, None: no receiver).
+        receiver_host: The address the receiver binds.
+        load_endpoints: Reads the endpoints (the enabled ones in the store by default).
+        probe: Runs one check (the probes, with the engine's HTTP session, by default).
+        sleep: Waits between loop turns (tests pass one that moves a fake clock).
+        rng: Randomness for spreading and jitter.
+        batch_rows: Samples that make a batch worth writing before its second is up.
+        lock: Take the store's engine lock (off only for tests of the loop itself).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        limits: Limits | None = None,
+        secrets: SecretSource | None = None,
+        receiver_port: int | None = DEFAULT_RECEIVER_PORT,
+        receiver_host: str = DEFAULT_RECEIVER_HOST,
+        load_endpoints: EndpointLoader = enabled_endpoints,
+        probe: ProbeFn | None = None,
+        sleep: Sleeper = wait_or_wake,
+        rng: random.Random | None = None,
+        batch_rows: int = DEFAULT_BATCH_ROWS,
+        lock: bool = True,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._limits = limits or Limits()
+        self._credentials = CredentialCache(secrets)
+        self._receiver_port = receiver_port
+        self._receiver_host = receiver_host
+        self._load = load_endpoints
+        self._probe_override = probe
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._lock_wanted = lock
+        self._recorder = Recorder(store, batch_rows=batch_rows)
+        self._watch = EndpointWatch(store)
+        self._plan = Plan(limits=self._limits)
+        self._endpoints: dict[str, Endpoint] = {}
+        self._judges: dict[str, EndpointJudge] = {}
+        self._results: dict[str, ProbeResult] = {}
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._dispatcher: Dispatcher | None = None
+        self._probe: ProbeFn | None = None
+        self._writer: ThreadPoolExecutor | None = None
+        self._flushing: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._waiting_for_slot = False
+        self._last_wall = clock.now()
+        self._last_mono = clock.monotonic()
+        self._next_reload = 0.0
+        self.started_at: datetime | None = None
+        self.receiver: Receiver | None = None
+        #: Set once the engine runs: lock held, receiver bound, endpoints loaded.
+        self.ready = asyncio.Event()
+        #: Checks started so far (for status displays and tests).
+        self.checks_started = 0
+
+    # -- public ------------------------------------------------------------------------------
+
+    @property
+    def receiver_url(self) -> str | None:
+        """The receiver's base URL while it runs."""
+        return None if self.receiver is None or self.receiver.port is None else self.receiver.url
+
+    def endpoints(self) -> list[Endpoint]:
+        """The endpoints being monitored."""
+        return list(self._endpoints.values())
+
+    def reports(self) -> list[CheckReport]:
+        """Where every monitored endpoint stands, by key."""
+        return [
+            build_report(e, self._judges[k].statuses(), self._results.get(k))
+            for k, e in sorted(self._endpoints.items())
+            if k in self._judges
+        ]
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Monitor until ``stop`` is set, then shut down cleanly.
+
+        Raises:
+            EngineLocked: Another engine runs on this store.
+            OSError: The receiver's port cannot be bound.
+        """
+        lock = EngineLock(self._store.path) if self._lock_wanted else None
+        if lock is not None:
+            lock.acquire(self._clock)
+        try:
+            await self._serve(stop)
+        finally:
+            if lock is not None:
+                lock.release()
+
+    # -- the receiver's side -----------------------------------------------------------------
+
+    def heartbeat_endpoint(self, key: str) -> Endpoint | None:
+        """The monitored heartbeat endpoint of that key, if any."""
+        endpoint = self._endpoints.get(key)
+        if endpoint is None or not isinstance(endpoint.target, HeartbeatTarget):
+            return None
+        return endpoint
+
+    async def heartbeat_token(self, endpoint: Endpoint) -> str | None:
+        """The bearer token heartbeats of this endpoint must carry (None: no credential).
+
+        Raises:
+            CredentialUnavailable: It cannot be read now, or is not a bearer token.
+        """
+        if endpoint.credential is None:
+            return None
+        credential = await self._credentials.credential(endpoint.credential)
+        if credential.kind is not CredentialKind.BEARER:
+            raise CredentialUnavailable(endpoint.credential, "a heartbeat takes a bearer token")
+        return credential.secret
+
+    def record_heartbeat(self, key: str) -> None:
+        """Record a heartbeat: a sample of 1, and the endpoint's check is OK again."""
+        endpoint, judge = self._endpoints.get(key), self._judges.get(key)
+        if endpoint is None or judge is None:
+            return
+        wall = self._clock.now()
+        self._recorder.sample(key, HEARTBEAT_METRIC, epoch_ms(wall), 1.0)
+        self._record(endpoint, judge.heartbeat(wall.timestamp()))
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def _serve(self, stop: asyncio.Event) -> None:
+        self._wake = asyncio.Event()
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine-writer")
+        session = client_session(self._limits)
+        try:
+            self._dispatcher = Dispatcher(session, self._clock)
+            self._probe = self._probe_override or self._dispatcher.run
+            await self._start_receiver()
+            self._begin()
+            stopper = asyncio.create_task(self._wake_on(stop))
+            try:
+                await self._drive(stop)
+            finally:
+                stopper.cancel()
+                await self._shutdown()
+        finally:
+            await self._stop_receiver()
+            await session.close()
+            self._writer.shutdown(wait=True)
+
+    async def _start_receiver(self) -> None:
+        if self._receiver_port is None:
+            return
+        receiver = Receiver(self, host=self._receiver_host, port=self._receiver_port)
+        await receiver.start()
+        self.receiver = receiver
+
+    async def _stop_receiver(self) -> None:
+        receiver, self.receiver = self.receiver, None
+        if receiver is not None:
+            await receiver.stop()
+
+    def _begin(self) -> None:
+        mono, wall = self._clock.monotonic(), self._clock.now()
+        self.started_at = wall
+        self._last_wall, self._last_mono = wall, mono
+        self._reload(mono, force=True)
+        self._recorder.event(
+            EventType.ENGINE_STARTED, self._engine_subject(), self._identity(), wall
+        )
+        self._beat(wall, "running")
+        log.info(
+            "engine running on %s: %d endpoints, receiver %s",
+            self._store.path,
+            len(self._endpoints),
+            self.receiver_url or "off",
+        )
+        self.ready.set()
+
+    async def _wake_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._wake.set()
+
+    async def _shutdown(self) -> None:
+        self._stopping = True
+        running = list(self._running.values())
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        await self._stop_receiver()  # no heartbeat may arrive after the last flush
+        wall = self._clock.now()
+        self._recorder.event(
+            EventType.ENGINE_STOPPED, self._engine_subject(), self._identity(), wall
+        )
+        self._beat(wall, "stopped")
+        if self._flushing is not None:
+            await asyncio.gather(self._flushing, return_exceptions=True)
+        await self._flush()
+        log.info("engine stopped")
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    async def _drive(self, stop: asyncio.Event) -> None:
+        next_flush = next_tick = next_beat = self._clock.monotonic()
+        while not stop.is_set():
+            self._wake.clear()
+            mono, wall = self._clock.monotonic(), self._clock.now()
+            self._notice_jump(mono, wall)
+            self._reload(mono)
+            self._start_due(mono)
+            if mono >= next_tick:
+                next_tick = mono + TICK_EVERY_S
+                self._tick(mono, wall)
+            if mono >= next_beat:
+                next_beat = mono + HEARTBEAT_EVERY_S
+                self._beat(wall, "running")
+            if (mono >= next_flush or self._recorder.full) and self._flushing is None:
+                next_flush = mono + FLUSH_EVERY_S
+                self._flushing = asyncio.create_task(self._flush_then_clear())
+            await self._sleep(self._delay(mono), self._wake)
+
+    def _delay(self, taken_at: float) -> float:
+        """How long to sleep: until the next due check, at least MIN_TURN_S, at most MAX_WAIT_S.
+
+        A check still due after ``take_due`` waits for a free slot: a finished check wakes the
+        loop then, so there is no reason to spin. Due times closer together than MIN_TURN_S
+        are taken in one turn: each turn scans the whole plan.
+        """
+        next_due = self._plan.next_due()
+        self._waiting_for_slot = next_due is not None and next_due <= taken_at
+        if next_due is None or self._waiting_for_slot:
+            return MAX_WAIT_S
+        return max(MIN_TURN_S, min(MAX_WAIT_S, next_due - self._clock.monotonic()))
+
+    def _notice_jump(self, mono: float, wall: datetime) -> None:
+        jump = detect_jump(self._last_wall, self._last_mono, wall, mono)
+        self._last_wall, self._last_mono = wall, mono
+        if jump is not None:
+            self._recover_from(jump, mono)
+
+    def _recover_from(self, jump: ClockJump, mono: float) -> None:
+        """No burst of missed checks: re-poll soon, spread out; the gap is missing data."""
+        self._plan = after_jump(self._plan, mono, self._rng)
+        now = jump.wall_after.timestamp()
+        for judge in self._judges.values():
+            judge.forgive(now)
+        before, after = jump.wall_before, jump.wall_after
+        if after > before:
+            self._recorder.gap(epoch_ms(before), epoch_ms(after))
+            words = f"no data for {format_duration((after - before).total_seconds())}"
+        else:
+            words = f"the clock went back {format_duration((before - after).total_seconds())}"
+        reason = f"{words}: the clock jumped (a suspend, or the time was set)"
+        payload = {
+            "from": isoformat(before),
+            "to": isoformat(after),
+            "skew_s": jump.skew_s,
+            "reason": reason,
+        }
+        self._recorder.event(EventType.DATA_GAP, self._engine_subject(), payload, after)
+        log.warning("%s; checks resume within seconds", reason)
+
+    def _reload(self, mono: float, *, force: bool = False) -> None:
+        if not force and mono < self._next_reload:
+            return
+        self._next_reload = mono + RELOAD_EVERY_S
+        try:
+            if not force and not self._watch.changed(mono):
+                return
+            self._watch.loaded(mono)
+            endpoints = self._load(self._store)
+        except Exception:  # a store hiccup must not stop monitoring
+            log.exception("could not load the endpoints; monitoring the previous ones")
+            return
+        self._apply(endpoints, mono)
+
+    def _apply(self, endpoints: Sequence[Endpoint], mono: float) -> None:
+        now = self._clock.now().timestamp()
+        wanted = {e.key: e for e in endpoints if e.enabled}
+        for key in [k for k in self._judges if k not in wanted]:
+            del self._judges[key]
+            self._results.pop(key, None)
+            if self._dispatcher is not None:
+                self._dispatcher.forget(key)
+        for key, endpoint in wanted.items():
+            judge = self._judges.get(key)
+            if judge is None:
+                self._judges[key] = EndpointJudge(endpoint, now)
+            elif judge.endpoint != endpoint:
+                judge.update(endpoint, now)
+        changed = wanted != self._endpoints
+        self._endpoints = wanted
+        self._plan = sync_jobs(self._plan, _jobs(wanted.values()), mono, self._rng)
+        if changed:
+            log.info("monitoring %d endpoints", len(wanted))
+
+    def _start_due(self, mono: float) -> None:
+        self._plan, jobs = take_due(self._plan, mono)
+        for job in jobs:
+            endpoint = self._endpoints.get(job.key)
+            if endpoint is None:  # cannot happen: the plan follows the endpoints
+                continue
+            self.checks_started += 1
+            task = asyncio.create_task(self._check(endpoint, mono), name=f"check {job.key}")
+            self._running[job.key] = task
+
+    async def _check(self, endpoint: Endpoint, started: float) -> None:
+        ok = False
+        try:
+            assert self._probe is not None
+            result = await execute(endpoint, self._probe, self._credentials, self._clock)
+            ok = result.ok_state is ProbeOutcome.UP
+            self._absorb(endpoint, result)
+        except Exception:
+            log.exception("the check of %s failed (a bug)", endpoint.key)
+        finally:
+            if self._running.get(endpoint.key) is asyncio.current_task():
+                del self._running[endpoint.key]
+            if not self._stopping:
+                now = self._clock.monotonic()
+                self._plan = complete(
+                    self._plan, endpoint.key, ok=ok, started=started, now=now, rng=self._rng
+                )
+            if self._waiting_for_slot:  # else the loop's timer already points at the next due
+                self._wake.set()
+
+    def _absorb(self, endpoint: Endpoint, result: ProbeResult) -> None:
+        key = endpoint.key
+        ts = epoch_ms(result.started_at)
+        for metric, value in result.metrics.items():
+            self._recorder.sample(key, metric, ts, value)
+        self._results[key] = result
+        judge = self._judges.get(key)
+        if judge is not None:
+            self._record(endpoint, judge.judge(result))
+
+    def _tick(self, mono: float, wall: datetime) -> None:
+        """Staleness of overdue endpoints, and heartbeat silence."""
+        now = wall.timestamp()
+        entries = self._plan.entries
+        for key, judge in self._judges.items():
+            if judge.is_heartbeat:
+                self._record(judge.endpoint, judge.silence(now))
+                continue
+            entry = entries.get(key)
+            # Waiting for a due time on purpose (backoff included) is not silence; a check
+            # overdue by a whole interval (an engine that cannot keep up) is.
+            if entry is None or entry.running or mono - entry.due <= entry.job.interval_s:
+                continue
+            self._record(judge.endpoint, judge.tick(now))
+
+    # -- recording ---------------------------------------------------------------------------
+
+    def _record(self, endpoint: Endpoint, outcomes: Iterable[Outcome]) -> None:
+        """Turn state and flapping changes into events for the next batch."""
+        subject = _subject(endpoint)
+        for key, evaluation in changes_of(outcomes):
+            common = {"endpoint": endpoint.key, "service": endpoint.service, "metric_key": key}
+            for change in evaluation.changes:
+                payload = {**change.payload(), **common}
+                self._recorder.event(
+                    EventType.METRIC_STATE_CHANGED, subject, payload, moment(change.at)
+                )
+                if change.state_type is StateType.HARD:
+                    log.info(
+                        "%s %s: %s -> %s: %s",
+                        endpoint.key,
+                        change.metric,
+                        change.from_state.name,
+                        change.to_state.name,
+                        change.reason,
+                    )
+            flap = evaluation.flap_change
+            if flap is not None:
+                payload = {
+                    **common,
+                    "metric": flap.metric,
+                    "event": flap.event.value,
+                    "percent": flap.percent,
+                    "reason": flap.reason,
+                }
+                self._recorder.event(EventType.METRIC_FLAPPING, subject, payload, moment(flap.at))
+
+    def _beat(self, wall: datetime, state: str) -> None:
+        record = {**self._identity(), "beat": isoformat(wall), "state": state}
+        self._recorder.setting(HEARTBEAT_SETTING, json.dumps(record, sort_keys=True))
+
+    def _identity(self) -> dict[str, Any]:
+        return {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": None if self.started_at is None else isoformat(self.started_at),
+            "receiver": self.receiver_url,
+            "endpoints": len(self._endpoints),
+        }
+
+    def _engine_subject(self) -> str:
+        return f"engine:{self._store.console_id}"
+
+    async def _flush_then_clear(self) -> None:
+        try:
+            await self._flush()
+        finally:
+            self._flushing = None
+
+    async def _flush(self) -> None:
+        batch = self._recorder.take()
+        if not batch:
+            return
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._writer, self._recorder.write, batch)
+
+
+def _jobs(endpoints: Iterable[Endpoint]) -> list[Job]:
+    jobs = []
+    for endpoint in endpoints:
+        if endpoint.kind is ProbeKind.HEARTBEAT:
+            continue  # received, not polled
+        try:
+            jobs.append(Job(endpoint.key, endpoint.interval_s, endpoint.host, endpoint.jitter_s))
+        except ValueError as exc:
+            log.warning("not polling %s: %s", endpoint.key, exc)
+    return jobs
+
+
+__all__ = ["HEARTBEAT_SETTING", "MAX_WAIT_S", "Engine", "Sleeper", "poll_once", "wait_or_wake"]
