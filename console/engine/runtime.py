@@ -56,11 +56,7 @@ from console.engine.scheduler import (
     Job,
     Limits,
     Plan,
-    after_jump,
-    complete,
     detect_jump,
-    sync_jobs,
-    take_due,
 )
 from console.engine.watch import EndpointLoader, EndpointWatch, enabled_endpoints
 from console.probes.base import ProbeOutcome, ProbeResult
@@ -144,7 +140,7 @@ class Engine:
         self._lock_wanted = lock
         self._recorder = Recorder(store, batch_rows=batch_rows)
         self._watch = EndpointWatch(store)
-        self._plan = Plan(limits=self._limits)
+        self._plan = Plan(self._limits)
         self._endpoints: dict[str, Endpoint] = {}
         self._judges: dict[str, EndpointJudge] = {}
         self._results: dict[str, ProbeResult] = {}
@@ -346,7 +342,7 @@ class Engine:
 
     def _recover_from(self, jump: ClockJump, mono: float) -> None:
         """No burst of missed checks: re-poll soon, spread out; the gap is missing data."""
-        self._plan = after_jump(self._plan, mono, self._rng)
+        self._plan.after_jump(mono, self._rng)
         now = jump.wall_after.timestamp()
         for judge in self._judges.values():
             judge.forgive(now)
@@ -396,12 +392,12 @@ class Engine:
                 judge.update(endpoint, now)
         changed = wanted != self._endpoints
         self._endpoints = wanted
-        self._plan = sync_jobs(self._plan, _jobs(wanted.values()), mono, self._rng)
+        self._plan.sync_jobs(_jobs(wanted.values()), mono, self._rng)
         if changed:
             log.info("monitoring %d endpoints", len(wanted))
 
     def _start_due(self, mono: float) -> None:
-        self._plan, jobs = take_due(self._plan, mono)
+        jobs = self._plan.take_due(mono)
         for job in jobs:
             endpoint = self._endpoints.get(job.key)
             if endpoint is None:  # cannot happen: the plan follows the endpoints
@@ -424,9 +420,7 @@ class Engine:
                 del self._running[endpoint.key]
             if not self._stopping:
                 now = self._clock.monotonic()
-                self._plan = complete(
-                    self._plan, endpoint.key, ok=ok, started=started, now=now, rng=self._rng
-                )
+                self._plan.complete(endpoint.key, ok=ok, started=started, now=now, rng=self._rng)
             if self._waiting_for_slot:  # else the loop's timer already points at the next due
                 self._wake.set()
 

@@ -1,8 +1,8 @@
 """When each endpoint runs next: intervals with jitter, caps, backoff and clock jumps.
 
-The plan is a pure data structure advanced by functions of (plan, monotonic now); the async
-driver in ``runtime`` only asks it what is due and reports completions. So every rule here is
-tested with a fake clock and no sleeping.
+The plan holds no clock and does no I/O: it is advanced by calls that pass the monotonic time
+in, and the async driver in ``runtime`` only asks it what is due and reports completions. So
+every rule here is tested with hand-moved time and no sleeping.
 
 Rules:
 - an endpoint first runs at a random offset within its interval (spreading a fresh start);
@@ -18,9 +18,10 @@ Rules:
 
 from __future__ import annotations
 
+import heapq
 import random
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from types import MappingProxyType
 
@@ -70,76 +71,130 @@ class Limits:
     max_backoff_s: float = DEFAULT_MAX_BACKOFF_S
 
 
-@dataclass(frozen=True, slots=True)
 class Plan:
-    """Every job's next due time (monotonic seconds) and state."""
+    """Every job's next due time (monotonic seconds) and state.
 
-    entries: Mapping[str, Entry] = field(default_factory=lambda: MappingProxyType({}))
-    limits: Limits = field(default_factory=Limits)
+    Mutable on purpose: the engine completes hundreds of checks a second over thousands of
+    endpoints, so each operation costs O(log n) (a heap of due times with lazy deletion)
+    instead of copying the plan.
+    """
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+        self._entries: dict[str, Entry] = {}
+        self._heap: list[tuple[float, str]] = []
+        self._per_host: dict[str, int] = {}
+        self._running = 0
+
+    @property
+    def entries(self) -> Mapping[str, Entry]:
+        """A read-only view of every job's entry."""
+        return MappingProxyType(self._entries)
 
     def running_count(self) -> int:
         """How many checks are running now."""
-        return sum(1 for e in self.entries.values() if e.running)
+        return self._running
+
+    def _put(self, entry: Entry) -> None:
+        self._entries[entry.job.key] = entry
+        if not entry.running:
+            heapq.heappush(self._heap, (entry.due, entry.job.key))
+
+    def _valid(self, due: float, key: str) -> Entry | None:
+        entry = self._entries.get(key)
+        if entry is None or entry.running or entry.due != due:
+            return None
+        return entry
 
     def next_due(self) -> float | None:
         """The earliest due time among jobs not running (None: nothing to wait for)."""
-        waiting = [e.due for e in self.entries.values() if not e.running]
-        return min(waiting) if waiting else None
+        while self._heap:
+            due, key = self._heap[0]
+            if self._valid(due, key) is not None:
+                return due
+            heapq.heappop(self._heap)
+        return None
 
+    def sync_jobs(self, jobs: Iterable[Job], now: float, rng: random.Random) -> None:
+        """Add new jobs (spread over their first interval), update changed ones, drop others."""
+        wanted = {job.key: job for job in jobs}
+        for key in [k for k in self._entries if k not in wanted]:
+            self._drop(key)
+        for key, job in wanted.items():
+            entry = self._entries.get(key)
+            if entry is None:
+                first = now + rng.uniform(0, min(job.interval_s, RESUME_SPREAD_S))
+                self._put(Entry(job, first))
+            elif entry.job != job:
+                if entry.running:
+                    self._release(entry.job.host)
+                    self._hold(job.host)
+                due = min(entry.due, now + job.interval_s)
+                self._put(replace(entry, job=job, due=due))
 
-def _with(plan: Plan, changes: Mapping[str, Entry | None]) -> Plan:
-    entries = dict(plan.entries)
-    for key, entry in changes.items():
-        if entry is None:
-            entries.pop(key, None)
+    def _drop(self, key: str) -> None:
+        entry = self._entries.pop(key)
+        if entry.running:
+            self._release(entry.job.host)
+
+    def _hold(self, host: str) -> None:
+        self._per_host[host] = self._per_host.get(host, 0) + 1
+        self._running += 1
+
+    def _release(self, host: str) -> None:
+        left = self._per_host.get(host, 0) - 1
+        if left > 0:
+            self._per_host[host] = left
         else:
-            entries[key] = entry
-    return replace(plan, entries=MappingProxyType(entries))
+            self._per_host.pop(host, None)
+        self._running -= 1
+
+    def take_due(self, now: float) -> list[Job]:
+        """Mark due jobs as running, within the caps; the most overdue go first."""
+        started: list[Job] = []
+        blocked: list[tuple[float, str]] = []
+        while self._heap and self._running < self.limits.global_cap:
+            due, key = self._heap[0]
+            if due > now:
+                break
+            heapq.heappop(self._heap)
+            entry = self._valid(due, key)
+            if entry is None:
+                continue
+            if self._per_host.get(entry.job.host, 0) >= self.limits.per_host_cap:
+                blocked.append((due, key))  # waits for its host without taking a slot
+                continue
+            self._hold(entry.job.host)
+            self._entries[key] = replace(entry, running=True)
+            started.append(entry.job)
+        for item in blocked:
+            heapq.heappush(self._heap, item)
+        return started
+
+    def complete(
+        self, key: str, *, ok: bool, started: float, now: float, rng: random.Random
+    ) -> None:
+        """Record a finished check and schedule the next one (never in the past, no burst)."""
+        entry = self._entries.get(key)
+        if entry is None or not entry.running:  # removed (or re-added) while it ran
+            return
+        self._release(entry.job.host)
+        failures = 0 if ok else entry.failures + 1
+        wait = backoff_interval(entry.job, failures, self.limits) + _jitter(entry.job, rng)
+        self._put(Entry(entry.job, max(started + wait, now + 0.001), failures, running=False))
+
+    def after_jump(self, now: float, rng: random.Random) -> None:
+        """Reschedule every waiting job soon, spread out (no burst, no long silence)."""
+        waiting = [e for e in self._entries.values() if not e.running]
+        self._heap = []
+        for entry in waiting:
+            spread = min(entry.job.interval_s, RESUME_SPREAD_S)
+            self._put(replace(entry, due=now + rng.uniform(0, spread)))
+        heapq.heapify(self._heap)
 
 
 def _jitter(job: Job, rng: random.Random) -> float:
     return rng.uniform(-job.jitter_s, job.jitter_s) if job.jitter_s else 0.0
-
-
-def sync_jobs(plan: Plan, jobs: Iterable[Job], now: float, rng: random.Random) -> Plan:
-    """Add new jobs (spread over their first interval), update changed ones, drop removed ones."""
-    wanted = {job.key: job for job in jobs}
-    changes: dict[str, Entry | None] = {k: None for k in plan.entries if k not in wanted}
-    for key, job in wanted.items():
-        entry = plan.entries.get(key)
-        if entry is None:
-            changes[key] = Entry(job, now + rng.uniform(0, min(job.interval_s, RESUME_SPREAD_S)))
-        elif entry.job != job:
-            due = min(entry.due, now + job.interval_s)
-            changes[key] = replace(entry, job=job, due=due)
-    return _with(plan, changes)
-
-
-def take_due(plan: Plan, now: float) -> tuple[Plan, list[Job]]:
-    """Mark due jobs as running, within the caps; the most overdue go first."""
-    limits = plan.limits
-    per_host: dict[str, int] = {}
-    for e in plan.entries.values():
-        if e.running:
-            per_host[e.job.host] = per_host.get(e.job.host, 0) + 1
-    free = limits.global_cap - sum(per_host.values())
-    due = sorted(
-        (e for e in plan.entries.values() if not e.running and e.due <= now),
-        key=lambda e: (e.due, e.job.key),
-    )
-    started: list[Job] = []
-    changes: dict[str, Entry | None] = {}
-    for entry in due:
-        if free <= 0:
-            break
-        host = entry.job.host
-        if per_host.get(host, 0) >= limits.per_host_cap:
-            continue
-        per_host[host] = per_host.get(host, 0) + 1
-        free -= 1
-        changes[entry.job.key] = replace(entry, running=True)
-        started.append(entry.job)
-    return _with(plan, changes), started
 
 
 def backoff_interval(job: Job, failures: int, limits: Limits) -> float:
@@ -148,19 +203,6 @@ def backoff_interval(job: Job, failures: int, limits: Limits) -> float:
         return job.interval_s
     ceiling = max(limits.max_backoff_s, job.interval_s * 10)
     return min(job.interval_s * 2.0 ** (failures - 1), ceiling)
-
-
-def complete(
-    plan: Plan, key: str, *, ok: bool, started: float, now: float, rng: random.Random
-) -> Plan:
-    """Record a finished check and schedule the next one (never in the past, no burst)."""
-    entry = plan.entries.get(key)
-    if entry is None:  # removed while it ran
-        return plan
-    failures = 0 if ok else entry.failures + 1
-    wait = backoff_interval(entry.job, failures, plan.limits) + _jitter(entry.job, rng)
-    due = max(started + wait, now + 0.001)
-    return _with(plan, {key: Entry(entry.job, due, failures, running=False)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,13 +222,3 @@ def detect_jump(
     if abs(skew) <= JUMP_TOLERANCE_S:
         return None
     return ClockJump(last_wall, wall, skew)
-
-
-def after_jump(plan: Plan, now: float, rng: random.Random) -> Plan:
-    """Reschedule every waiting job soon, spread out (no burst, no long silence)."""
-    changes: dict[str, Entry | None] = {}
-    for key, entry in plan.entries.items():
-        if not entry.running:
-            spread = min(entry.job.interval_s, RESUME_SPREAD_S)
-            changes[key] = replace(entry, due=now + rng.uniform(0, spread))
-    return _with(plan, changes)

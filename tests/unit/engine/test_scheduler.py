@@ -11,17 +11,15 @@ from console.engine.scheduler import (
     Job,
     Limits,
     Plan,
-    after_jump,
     backoff_interval,
-    complete,
     detect_jump,
-    sync_jobs,
-    take_due,
 )
 
 
 def _plan(jobs: list[Job], limits: Limits | None = None, now: float = 0.0) -> Plan:
-    return sync_jobs(Plan(limits=limits or Limits()), jobs, now, random.Random(7))
+    plan = Plan(limits)
+    plan.sync_jobs(jobs, now, random.Random(7))
+    return plan
 
 
 def test_jobs_start_spread_over_their_first_interval() -> None:
@@ -46,33 +44,33 @@ def test_intervals_below_one_second_are_refused() -> None:
 def test_global_and_per_host_caps() -> None:
     jobs = [Job(f"a{i}", 10.0, "a") for i in range(10)] + [Job("b0", 10.0, "b")]
     plan = _plan(jobs, Limits(global_cap=5, per_host_cap=3))
-    plan, started = take_due(plan, now=60.0)
+    started = plan.take_due(60.0)
     hosts = [j.host for j in started]
     # host a is capped at 3 and the busy host does not use up the global slots b needs
     assert hosts.count("a") == 3 and hosts.count("b") == 1
     assert plan.running_count() == 4
-    plan, more = take_due(plan, now=61.0)
+    more = plan.take_due(61.0)
     assert more == []
 
 
 def test_most_overdue_first_when_capped() -> None:
     plan = _plan([Job(f"e{i}", 10.0, f"h{i}") for i in range(6)], Limits(global_cap=2))
     order = sorted(plan.entries.values(), key=lambda e: e.due)
-    _, started = take_due(plan, now=100.0)
+    started = plan.take_due(100.0)
     assert [j.key for j in started] == [order[0].job.key, order[1].job.key]
 
 
 def test_next_run_is_one_interval_after_the_start_and_never_a_burst() -> None:
     rng = random.Random(1)
     plan = _plan([Job("e", 10.0, "h")])
-    plan, (job,) = take_due(plan, now=20.0)
-    plan = complete(plan, "e", ok=True, started=20.0, now=20.5, rng=rng)
+    (job,) = plan.take_due(20.0)
+    plan.complete("e", ok=True, started=20.0, now=20.5, rng=rng)
     assert plan.entries["e"].due == pytest.approx(30.0)
     # a run that took far longer than the interval: the next is due now, once
-    plan, _ = take_due(plan, now=30.0)
-    plan = complete(plan, "e", ok=True, started=30.0, now=95.0, rng=rng)
+    plan.take_due(30.0)
+    plan.complete("e", ok=True, started=30.0, now=95.0, rng=rng)
     assert 95.0 < plan.entries["e"].due < 95.01
-    plan, started = take_due(plan, now=95.01)
+    started = plan.take_due(95.01)
     assert len(started) == 1
 
 
@@ -83,10 +81,10 @@ def test_an_hour_of_simulated_time_runs_each_job_on_its_interval() -> None:
     runs: dict[str, list[float]] = {j.key: [] for j in jobs}
     now = 0.0
     while now < 3600.0:
-        plan, started = take_due(plan, now)
+        started = plan.take_due(now)
         for job in started:
             runs[job.key].append(now)
-            plan = complete(plan, job.key, ok=True, started=now, now=now + 0.2, rng=rng)
+            plan.complete(job.key, ok=True, started=now, now=now + 0.2, rng=rng)
         now += 0.25
     for times in runs.values():
         gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
@@ -109,31 +107,29 @@ def test_failures_back_off_exponentially_up_to_the_ceiling() -> None:
     rng = random.Random(0)
     plan = _plan([job], limits)
     for n in range(3):
-        plan, _ = take_due(plan, now=1000.0 * (n + 1))
-        plan = complete(
-            plan, "e", ok=False, started=1000.0 * (n + 1), now=1000.0 * (n + 1), rng=rng
-        )
+        plan.take_due(1000.0 * (n + 1))
+        plan.complete("e", ok=False, started=1000.0 * (n + 1), now=1000.0 * (n + 1), rng=rng)
     assert plan.entries["e"].failures == 3
     assert plan.entries["e"].due == pytest.approx(3000.0 + 40.0)
-    plan, _ = take_due(plan, now=3040.0)
-    plan = complete(plan, "e", ok=True, started=3040.0, now=3040.0, rng=rng)
+    plan.take_due(3040.0)
+    plan.complete("e", ok=True, started=3040.0, now=3040.0, rng=rng)
     assert plan.entries["e"].failures == 0 and plan.entries["e"].due == pytest.approx(3050.0)
 
 
 def test_a_job_removed_while_running_is_forgotten() -> None:
     plan = _plan([Job("e", 10.0, "h")])
-    plan, _ = take_due(plan, now=50.0)
-    plan = sync_jobs(plan, [], now=50.0, rng=random.Random(0))
-    assert complete(plan, "e", ok=True, started=50.0, now=51.0, rng=random.Random(0)) == plan
-    assert plan.next_due() is None
+    plan.take_due(50.0)
+    plan.sync_jobs([], now=50.0, rng=random.Random(0))
+    plan.complete("e", ok=True, started=50.0, now=51.0, rng=random.Random(0))
+    assert plan.next_due() is None and plan.running_count() == 0 and not plan.entries
 
 
 def test_a_changed_interval_takes_effect_without_waiting_out_the_old_one() -> None:
     plan = _plan([Job("e", 3600.0, "h")])
-    plan, _ = take_due(plan, now=10.0)
-    plan = complete(plan, "e", ok=True, started=10.0, now=10.0, rng=random.Random(0))
+    plan.take_due(10.0)
+    plan.complete("e", ok=True, started=10.0, now=10.0, rng=random.Random(0))
     assert plan.entries["e"].due == pytest.approx(3610.0)
-    plan = sync_jobs(plan, [Job("e", 30.0, "h")], now=20.0, rng=random.Random(0))
+    plan.sync_jobs([Job("e", 30.0, "h")], now=20.0, rng=random.Random(0))
     assert plan.entries["e"].due == pytest.approx(50.0)
 
 
@@ -148,7 +144,32 @@ def test_clock_jumps_are_detected_and_everything_resumes_spread_out() -> None:
 
     jobs = [Job(f"e{i}", 60.0, "h") for i in range(100)]
     plan = _plan(jobs)
-    resumed = after_jump(plan, now=500.0, rng=random.Random(2))
-    dues = sorted(e.due for e in resumed.entries.values())
+    plan.after_jump(now=500.0, rng=random.Random(2))
+    dues = sorted(e.due for e in plan.entries.values())
     assert dues[0] >= 500.0 and dues[-1] <= 500.0 + RESUME_SPREAD_S
     assert len({round(d) for d in dues}) >= 8
+
+
+def test_a_job_blocked_by_its_host_starts_when_a_slot_frees() -> None:
+    plan = _plan([Job(f"a{i}", 10.0, "a") for i in range(3)], Limits(per_host_cap=2))
+    first = plan.take_due(60.0)
+    assert len(first) == 2 and plan.next_due() is not None
+    plan.complete(first[0].key, ok=True, started=60.0, now=60.5, rng=random.Random(0))
+    (third,) = plan.take_due(60.5)
+    assert third.key not in {j.key for j in first}
+    assert plan.running_count() == 2
+
+
+def test_thousands_of_endpoints_keep_exact_accounting() -> None:
+    rng = random.Random(5)
+    jobs = [Job(f"e{i}", 10.0, f"h{i % 50}") for i in range(5000)]
+    plan = _plan(jobs, Limits(global_cap=64, per_host_cap=4))
+    now, runs = 0.0, 0
+    while now < 120.0:
+        for job in plan.take_due(now):
+            runs += 1
+            plan.complete(job.key, ok=runs % 7 != 0, started=now, now=now + 0.05, rng=rng)
+        assert plan.running_count() == 0
+        now += 0.1
+    # about 12 runs each in 120 s, minus the first spread and the backoff of every 7th
+    assert 5000 * 9 < runs < 5000 * 12.5
