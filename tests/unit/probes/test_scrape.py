@@ -7,14 +7,13 @@ import math
 import pytest
 from console.core.clock import FakeClock
 from console.probes.base import ProbeOutcome, ProbeResult
+from console.probes.exposition import bucket_quantile, parse_page
 from console.probes.scrape import (
     LabelMatcher,
     MatchOp,
     MetricSelector,
     ScrapeProbeConfig,
     ScrapeState,
-    bucket_quantile,
-    parse_page,
     probe_scrape,
 )
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Summary
