@@ -70,7 +70,16 @@ def cmd_info(ctx: Context) -> int:
     db = store.read()
     counts = {
         table: int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
-        for table in ("events", "teams", "members", "services", "runbooks", "resources")
+        for table in (
+            "events",
+            "teams",
+            "members",
+            "services",
+            "runbooks",
+            "resources",
+            "endpoints",
+            "series",
+        )
     }
     info: dict[str, Any] = {
         "path": str(store.path),
