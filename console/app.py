@@ -15,6 +15,8 @@ class GuiOptions:
     screenshot: Path | None = None
     page: str | None = None
     size: tuple[int, int] = (1920, 1080)
+    #: Serve the simulated demo estate for the app's engine (the global --demo).
+    demo: bool = False
 
 
 def run_gui(options: GuiOptions) -> int:

@@ -1,4 +1,11 @@
-"""What every command receives: the parsed options and a lazily opened store."""
+"""What every command receives: the parsed options and a lazily opened store.
+
+With ``--demo`` the store is filled on first use: the demo estate, and seven days of history
+for its endpoints from the simulated estate's model (topped up on later runs). The demo
+endpoints are aimed at this invocation's simulator when it runs one and no engine already
+monitors the store; otherwise they keep the targets they have, so that a running engine's
+endpoints are never pointed away from its own simulator.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +14,14 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from console.config.demo import demo_estate
 from console.store.db import Store
-from console.store.entities import import_estate
+from console.store.lock import engine_running
 from console.store.paths import default_store_path
+
+if TYPE_CHECKING:
+    from console.engine.backfill import HistoryReport
 
 
 @dataclass
@@ -25,6 +35,8 @@ class Context:
     #: With --demo: the running simulated estate's base URL, set before the store is opened
     #: so the demo endpoints point at it.
     simulator_url: str | None = None
+    #: With --demo: what filling in the demo's history did (once the store is open).
+    history: HistoryReport | None = None
 
     @property
     def as_json(self) -> bool:
@@ -45,11 +57,13 @@ class Context:
         """Open the store (and load the demo into it with --demo) on first use."""
         if self._store is None:
             store = Store.open(self.store_path())
-            store.act_as(self.args.as_email)
-            if self.args.demo:
-                import_estate(
-                    store, demo_estate(simulator=self.simulator_url), prune=False, source="demo"
-                )
+            try:
+                store.act_as(self.args.as_email)
+                if self.args.demo:
+                    self.history = load_demo(store, self.simulator_url)
+            except BaseException:
+                store.close()
+                raise
             self._store = store
         return self._store
 
@@ -65,3 +79,23 @@ class Context:
         if self._temp_dir is not None:
             shutil.rmtree(self._temp_dir, ignore_errors=True)
             self._temp_dir = None
+
+
+def load_demo(store: Store, simulator_url: str | None = None) -> HistoryReport:
+    """Import the demo estate and give its endpoints a week of history.
+
+    Args:
+        store: The store to fill.
+        simulator_url: A simulated estate this process runs: the demo endpoints are aimed at
+            it, unless an engine already monitors the store (its endpoints keep their targets).
+
+    Returns:
+        What filling in the history did.
+    """
+    # Imported here: the simulator's model and numpy cost half a second that other commands
+    # need not pay.
+    from console.engine.backfill import demo_history, import_demo
+
+    aim = None if engine_running(store.path) else simulator_url
+    declared = import_demo(store, aim)
+    return demo_history(store, declared.endpoints)

@@ -85,6 +85,7 @@ def _run_gui(ctx: Context) -> int:
         screenshot=Path(args.screenshot) if args.screenshot else None,
         page=args.page,
         size=args.size,
+        demo=args.demo,
     )
     return run_gui(options)
 

@@ -71,6 +71,8 @@ class EndpointJudge:
         }
         self._last: dict[str | None, Evaluation] = {}
         self.last_beat = started_at
+        # Metrics whose deviation band has not been given the stored history yet.
+        self._cold = {k for k, e in self._metrics.items() if e.config.deviation is not None}
 
     @property
     def is_heartbeat(self) -> bool:
@@ -88,11 +90,30 @@ class EndpointJudge:
         for spec in endpoint.metrics:
             config = spec.config(endpoint.interval_s)
             old = self._metrics.get(spec.metric)
-            kept[spec.metric] = (
-                old if old is not None and old.config == config else MetricEvaluator(config, now)
-            )
+            if old is not None and old.config == config:
+                kept[spec.metric] = old
+                continue
+            kept[spec.metric] = MetricEvaluator(config, now)
+            if config.deviation is not None:
+                self._cold.add(spec.metric)
         self._metrics = kept
+        self._cold &= kept.keys()
         self._last = {k: v for k, v in self._last.items() if k is None or k in kept}
+
+    def take_cold(self) -> list[tuple[str, float]]:
+        """Deviation bands not yet given stored history: (metric, seconds of history it uses).
+
+        Each band is listed once (until the metric's evaluator is replaced by a change).
+        """
+        cold = sorted(self._cold)
+        self._cold.clear()
+        return [(key, _history_s(self._metrics[key])) for key in cold]
+
+    def backfill(self, key: str, samples: Iterable[tuple[float, float]]) -> None:
+        """Give a metric's deviation band past (time, value) samples, oldest first."""
+        evaluator = self._metrics.get(key)
+        if evaluator is not None:
+            evaluator.backfill(samples)
 
     def judge(self, result: ProbeResult) -> list[Outcome]:
         """Feed one probe result to every evaluator; returns what each concluded."""
@@ -176,6 +197,11 @@ class EndpointJudge:
     def _keep(self, key: str | None, evaluation: Evaluation) -> Outcome:
         self._last[key] = evaluation
         return key, evaluation
+
+
+def _history_s(evaluator: MetricEvaluator) -> float:
+    deviation = evaluator.config.deviation
+    return 0.0 if deviation is None else deviation.retention
 
 
 def _check_config(endpoint: Endpoint) -> MetricConfig:

@@ -31,6 +31,7 @@ from console.core.endpoints import Endpoint, HeartbeatTarget, ProbeKind
 from console.core.evaluation import moment
 from console.core.events import EventType
 from console.core.units import format_duration
+from console.engine.backfill import warm_up
 from console.engine.dispatch import (
     CredentialCache,
     CredentialKind,
@@ -172,6 +173,15 @@ class Engine:
     def endpoints(self) -> list[Endpoint]:
         """The endpoints being monitored."""
         return list(self._endpoints.values())
+
+    def due_at(self, key: str) -> float | None:
+        """When the endpoint's running or next check is due, in monotonic seconds.
+
+        A probe started by the engine can compare it with the clock to see how late the check
+        began (the benchmark's lag figure). None for an endpoint that is not scheduled.
+        """
+        entry = self._plan.entries.get(key)
+        return None if entry is None else entry.due
 
     def reports(self) -> list[CheckReport]:
         """Where every monitored endpoint stands, by key."""
@@ -387,9 +397,10 @@ class Engine:
         for key, endpoint in wanted.items():
             judge = self._judges.get(key)
             if judge is None:
-                self._judges[key] = EndpointJudge(endpoint, now)
+                self._judges[key] = judge = EndpointJudge(endpoint, now)
             elif judge.endpoint != endpoint:
                 judge.update(endpoint, now)
+            warm_up(self._store, judge, now)  # new bands judge at once, from stored history
         changed = wanted != self._endpoints
         self._endpoints = wanted
         self._plan.sync_jobs(_jobs(wanted.values()), mono, self._rng)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from console.store.db import Store
 from console.store.errors import StoreRefused
+from console.ui.engine_host import EngineHost, EngineStatus, HostState, read_status
 from console.ui.estate import EstateModel
 from console.ui.mainwindow import MainWindow
 from console.ui.tasks import TaskRunner
@@ -18,6 +19,8 @@ from console.ui.theme import ThemeController
 
 APP_NAME = "oncall-console"
 SCREENSHOT_TIMEOUT_MS = 60_000
+#: How often the status bar asks where the engine stands.
+ENGINE_STATUS_MS = 2_000
 
 
 class Options(Protocol):
@@ -43,6 +46,10 @@ class Options(Protocol):
     def size(self) -> tuple[int, int]:
         """Window size in pixels."""
 
+    @property
+    def demo(self) -> bool:
+        """Whether the app also serves the simulated demo estate for its engine."""
+
 
 class ScreenshotError(Exception):
     """A screenshot could not be taken (the message says why)."""
@@ -66,15 +73,24 @@ def application() -> QApplication:
 
 
 class Console(QObject):
-    """The running console: store, worker, models and window, and how they shut down."""
+    """The running console: store, worker, models and window, and how they shut down.
+
+    With an ``engine`` host, :meth:`start` also starts the monitoring engine in this process
+    (it stands by when another process's engine monitors the store) and :meth:`close` stops it.
+    """
 
     #: The first load has finished and nothing is pending: the window shows real data.
     ready = Signal()
 
-    def __init__(self, store: Store, app: QApplication) -> None:
+    def __init__(self, store: Store, app: QApplication, engine: EngineHost | None = None) -> None:
         """Wire the worker, the estate model, the theme and the window around ``store``."""
         super().__init__()
         self.store = store
+        self.engine = engine
+        self._status_pending = False
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(ENGINE_STATUS_MS)
+        self._status_timer.timeout.connect(self.refresh_engine_status)
         self.runner = TaskRunner(self)
         try:
             self.estate = EstateModel(store, self.runner, self)
@@ -93,14 +109,40 @@ class Console(QObject):
         return self._ready
 
     def start(self, watch: bool = True) -> None:
-        """Load the estate (and keep following the store when ``watch``), and the identity."""
+        """Load the estate (and keep following the store when ``watch``), and the identity.
+
+        Starts the engine host, if there is one; its state is then shown in the status bar
+        (refreshed every few seconds when ``watch``).
+        """
+        if self.engine is not None and self.engine.state is HostState.NOT_STARTED:
+            self.engine.start()
         store = self.store
         job = self.estate.call(lambda: (store.identity, store.actor))
         job.succeeded.connect(lambda pair: self.window.set_identity(*pair))
         if watch:
             self.estate.start_watching()
+            self._status_timer.start()
         else:
             self.estate.reload()
+        self.refresh_engine_status()
+
+    def refresh_engine_status(self) -> None:
+        """Ask the worker where the engine stands; the status bar shows the answer."""
+        if self._status_pending:
+            return
+        self._status_pending = True
+        store, host = self.store, self.engine
+        self.runner.submit(
+            lambda: read_status(store, host), self._on_engine_status, self._on_status_failed
+        )
+
+    def _on_engine_status(self, status: EngineStatus) -> None:
+        self._status_pending = False
+        self.window.set_engine_status(status.text, status.tooltip)
+
+    def _on_status_failed(self, exc: BaseException) -> None:
+        self._status_pending = False
+        self.window.set_engine_status("Engine: unknown", f"Could not read its state: {exc}")
 
     def _check_ready(self) -> None:
         if not self._ready and self.estate.loaded and self.runner.pending == 0:
@@ -108,8 +150,11 @@ class Console(QObject):
             self.ready.emit()
 
     def close(self) -> None:
-        """Stop the worker, then drop the window (without asking) and close the store."""
+        """Stop the engine and the worker, then drop the window (without asking) and the store."""
+        self._status_timer.stop()
         self.estate.stop_watching()
+        if self.engine is not None:
+            self.engine.stop()
         self.runner.shutdown()
         self.window.hide()
         self.window.deleteLater()
@@ -150,7 +195,7 @@ def run(options: Options) -> int:
         print(f"oncall-console: {exc}", file=sys.stderr)
         return 3
     store.act_as(options.actor)
-    console = Console(store, app)
+    console = Console(store, app, EngineHost(store, demo=options.demo))
     try:
         if options.screenshot is not None:
             try:

@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from console.core.enums import EntityKind
 from console.core.models import Estate, PriorityMatrix
 from console.core.references import Record
-from console.store import entities
+from console.store import entities, events
 from console.store import estate as estate_store
 from console.store.db import Store
 from console.ui.tasks import TaskRunner
@@ -30,10 +30,18 @@ class Job(QObject):
 ReadDb = Any
 
 
-def _snapshot(store: Store) -> tuple[int, Estate]:
+def _snapshot(store: Store) -> tuple[tuple[int, int], Estate]:
     """Read the whole estate inside one read transaction, so it is a consistent snapshot."""
     with store.snapshot() as db:
-        return store.data_version(), estate_store.load(db)
+        return _version(store), estate_store.load(db)
+
+
+def _version(store: Store) -> tuple[int, int]:
+    """``PRAGMA data_version`` (any commit) and the newest event (a change to the estate).
+
+    An engine commits samples every second: only a new event can have changed the estate.
+    """
+    return store.data_version(), events.last_seq(store.read())
 
 
 class EstateModel(QObject):
@@ -51,7 +59,7 @@ class EstateModel(QObject):
         self.estate = Estate()
         self.loaded = False
         self._runner = runner
-        self._version: int | None = None
+        self._version: tuple[int, int] | None = None
         self._loading = False
         self._reload_again = False
         self._polling = False
@@ -89,7 +97,7 @@ class EstateModel(QObject):
         store = self.store
         self._runner.submit(lambda: _snapshot(store), self._on_loaded, self._on_load_failed)
 
-    def _on_loaded(self, result: tuple[int, Estate]) -> None:
+    def _on_loaded(self, result: tuple[tuple[int, int], Estate]) -> None:
         self._version, self.estate = result
         self.loaded = True
         self._finish_load()
@@ -116,12 +124,16 @@ class EstateModel(QObject):
             return
         self._polling = True
         store = self.store
-        self._runner.submit(store.data_version, self._on_polled, self._poll_failed)
+        self._runner.submit(lambda: _version(store), self._on_polled, self._poll_failed)
 
-    def _on_polled(self, version: int) -> None:
+    def _on_polled(self, version: tuple[int, int]) -> None:
         self._polling = False
-        if version != self._version and not self._loading:
+        if self._loading or version == self._version:
+            return
+        if self._version is None or version[1] != self._version[1]:
             self.reload()
+        else:  # commits without events (samples, settings): the estate is the same
+            self._version = version
 
     def _poll_failed(self, exc: BaseException) -> None:
         self._polling = False

@@ -25,6 +25,7 @@ from console.ui import icons
 from console.ui.estate import EstateModel
 from console.ui.theme import Theme
 from console.ui.views.editor import RecordEditor
+from console.ui.views.monitoring import MonitoringPage
 from console.ui.views.page import Page
 from console.ui.views.placeholder import PLANNED, PlaceholderPage
 from console.ui.views.resources import ResourcesPage
@@ -48,7 +49,7 @@ def build_pages(estate: EstateModel, theme: Theme) -> list[Page]:
     planned = {p.title: p for p in PLANNED}
     return [
         PlaceholderPage(planned["Incidents"], theme),
-        PlaceholderPage(planned["Monitoring"], theme),
+        MonitoringPage(estate, theme),
         TeamsPage(estate, theme),
         ServicesPage(estate, theme),
         RunbooksPage(estate, theme),
@@ -177,8 +178,8 @@ class MainWindow(QMainWindow):
         self.store_label = QLabel(f"Store: {path}")
         self.store_label.setToolTip(str(path))
         self.identity_label = QLabel("Identity: …")
-        self.engine_label = QLabel("Engine: not running")
-        self.engine_label.setToolTip("The monitoring engine arrives in a later release.")
+        self.engine_label = QLabel("Engine: …")
+        self.engine_label.setToolTip("Checking where the monitoring engine runs.")
         status.addPermanentWidget(self.store_label)
         status.addPermanentWidget(self.identity_label)
         status.addPermanentWidget(self.engine_label)
@@ -193,6 +194,11 @@ class MainWindow(QMainWindow):
             self.identity_label.setText(f"Identity: {actor} (none set)")
         if actor != identity:
             self.identity_label.setToolTip(f"Actions are recorded as {actor}")
+
+    def set_engine_status(self, text: str, tooltip: str) -> None:
+        """Show where the monitoring engine stands ("Engine: running here")."""
+        self.engine_label.setText(text)
+        self.engine_label.setToolTip(tooltip)
 
     def show_message(self, text: str) -> None:
         """A transient message in the status bar."""

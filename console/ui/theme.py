@@ -177,12 +177,12 @@ QToolTip {{ background: {t.surface}; color: {t.text}; border: 1px solid {t.borde
     border: 1px solid {t.warning}; border-radius: 6px; padding: 8px 10px; font-weight: 600; }}
 #EmptyTitle {{ font-size: 18px; font-weight: 600; }}
 #EmptyText {{ color: {t.muted}; }}
-QLineEdit, QPlainTextEdit, QTextEdit, QTextBrowser, QComboBox, QSpinBox {{
+QLineEdit, QPlainTextEdit, QTextEdit, QTextBrowser, QComboBox, QSpinBox, QDoubleSpinBox {{
     background: {t.surface}; border: 1px solid {t.border}; border-radius: 5px;
     padding: 4px 6px; selection-background-color: {t.accent};
     selection-color: {t.accent_text}; }}
-QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus, QComboBox:focus, QSpinBox:focus {{
-    border: 1px solid {t.accent}; }}
+QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus, QComboBox:focus, QSpinBox:focus,
+QDoubleSpinBox:focus {{ border: 1px solid {t.accent}; }}
 QLineEdit:read-only {{ background: {t.surface_alt}; color: {t.muted}; }}
 *[invalid="true"] {{ border: 1px solid {t.error}; }}
 QComboBox::drop-down {{ subcontrol-origin: padding; subcontrol-position: center right;
@@ -190,13 +190,15 @@ QComboBox::drop-down {{ subcontrol-origin: padding; subcontrol-position: center 
 QComboBox::down-arrow {{ image: url({down}); width: 12px; height: 12px; }}
 QComboBox QAbstractItemView {{ background: {t.surface}; border: 1px solid {t.border};
     selection-background-color: {t.accent_soft}; selection-color: {t.text}; }}
-QSpinBox {{ padding-right: 22px; }}
-QSpinBox::up-button, QSpinBox::down-button {{ subcontrol-origin: border; width: 20px;
+QSpinBox, QDoubleSpinBox {{ padding-right: 22px; }}
+QSpinBox::up-button, QSpinBox::down-button, QDoubleSpinBox::up-button,
+QDoubleSpinBox::down-button {{ subcontrol-origin: border; width: 20px;
     border: none; background: transparent; }}
-QSpinBox::up-button {{ subcontrol-position: top right; }}
-QSpinBox::down-button {{ subcontrol-position: bottom right; }}
-QSpinBox::up-arrow {{ image: url({up}); width: 10px; height: 10px; }}
-QSpinBox::down-arrow {{ image: url({down}); width: 10px; height: 10px; }}
+QSpinBox::up-button, QDoubleSpinBox::up-button {{ subcontrol-position: top right; }}
+QSpinBox::down-button, QDoubleSpinBox::down-button {{ subcontrol-position: bottom right; }}
+QSpinBox::up-arrow, QDoubleSpinBox::up-arrow {{ image: url({up}); width: 10px; height: 10px; }}
+QSpinBox::down-arrow, QDoubleSpinBox::down-arrow {{ image: url({down}); width: 10px;
+    height: 10px; }}
 QTableView, QListView, QTreeView {{ background: {t.surface}; border: 1px solid {t.border};
     border-radius: 6px; gridline-color: {t.border};
     selection-background-color: {t.accent_soft}; selection-color: {t.text}; outline: none; }}

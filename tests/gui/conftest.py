@@ -59,6 +59,8 @@ def fill_with_demo(store: Store) -> Estate:
         entities.save(store, runbook)
     for resource in demo.resources:
         entities.save(store, resource)
+    for endpoint in demo.endpoints:
+        entities.save(store, endpoint)
     return demo
 
 

@@ -67,8 +67,12 @@ class Form(QWidget):
         *,
         hint: str | None = None,
         item_noun: str | None = None,
+        compact: bool = False,
     ) -> QWidget:
-        """Add ``field`` under ``label``; problems at ``path`` (or inside it) show beneath it."""
+        """Add ``field`` under ``label``; problems at ``path`` (or inside it) show beneath it.
+
+        A ``compact`` field keeps its own width (a number) instead of filling the row.
+        """
         caption = QLabel(label)
         caption.setObjectName("FieldLabel")
         caption.setBuddy(field)
@@ -77,7 +81,7 @@ class Form(QWidget):
         caption.setContentsMargins(0, 6, 0, 0)
         cell = QVBoxLayout()
         cell.setSpacing(3)
-        cell.addWidget(field)
+        cell.addWidget(field, 0, Qt.AlignmentFlag.AlignLeft if compact else Qt.AlignmentFlag(0))
         if hint:
             hint_label = QLabel(hint)
             hint_label.setObjectName("FieldHint")

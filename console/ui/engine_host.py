@@ -1,0 +1,366 @@
+"""The monitoring engine inside the app: a background thread with its own asyncio loop.
+
+The app runs an engine of its own only when no other process monitors the store; when a
+headless ``oncall-console engine`` holds the store's lock, the app uses that one and starts
+none. The engine lives on a plain Python thread, not a QThread: PySide gives a QThread a fresh
+Python thread state on every call into Python, which empties ``threading.local`` and would give
+``Store.read()`` a new connection each time (see console.ui.tasks). Nothing here touches a
+widget or blocks the UI thread: ``start`` returns at once (the lock is taken on the engine's
+thread) and the status bar learns where the engine stands from :func:`read_status`, which the
+store worker runs every few seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from console.core.clock import Clock, parse_iso
+from console.core.units import format_duration
+from console.engine.backfill import import_demo
+from console.engine.dispatch import SecretSource
+from console.engine.receiver import DEFAULT_RECEIVER_PORT
+from console.engine.runtime import HEARTBEAT_EVERY_S, HEARTBEAT_SETTING, Engine
+from console.secrets import SecretStore, install_log_redaction
+from console.simulator.server import RunningSimulator
+from console.simulator.server import start as start_simulator
+from console.store.db import Store
+from console.store.lock import EngineLock, EngineLocked, Holder, engine_running, read_holder
+
+log = logging.getLogger(__name__)
+
+#: How long closing the app waits for its engine to stop.
+STOP_TIMEOUT_S = 10.0
+#: A running engine whose last beat is older than this is not responding (three beats missed).
+SILENT_AFTER_S = 3 * HEARTBEAT_EVERY_S
+
+
+class HostState(Enum):
+    """Where this process's own engine stands."""
+
+    NOT_STARTED = "not_started"
+    STARTING = "starting"
+    RUNNING = "running"
+    #: Another process's engine holds the store: the app uses it and runs none.
+    DEFERRED = "deferred"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+class EngineHost:
+    """Runs one Engine on a background thread of the app, with its own asyncio loop.
+
+    Args:
+        store: The app's store (shared: one writer per process); stop the host before closing it.
+        demo: Also serve the simulated estate on loopback and aim the demo endpoints at it
+            (only once this process holds the engine lock: another engine keeps its own).
+        receiver_port: The receiver's port (0: any free one, None: no receiver). When the port
+            is taken the engine runs without a receiver and :attr:`note` says so.
+        secrets: Makes the credential source (the OS keyring by default), on the engine thread.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        demo: bool = False,
+        receiver_port: int | None = DEFAULT_RECEIVER_PORT,
+        secrets: Callable[[], SecretSource | None] = SecretStore,
+    ) -> None:
+        self._store = store
+        self._demo = demo
+        self._receiver_port = receiver_port
+        self._secrets = secrets
+        self._guard = threading.Lock()
+        self._stop_asked = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread: threading.Thread | None = None
+        self.state = HostState.NOT_STARTED
+        #: Why the engine failed, or what it runs without (a taken receiver port).
+        self.note: str | None = None
+        #: The running engine's receiver, and the simulated estate it watches (with ``demo``).
+        self.receiver_url: str | None = None
+        self.simulator_url: str | None = None
+
+    @property
+    def clock(self) -> Clock:
+        """The store's clock, which the engine runs on."""
+        return self._store.clock
+
+    @property
+    def alive(self) -> bool:
+        """Whether the engine thread is still running."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        """Start the engine thread (returns at once; see :attr:`state`)."""
+        if self._thread is not None:
+            raise RuntimeError("an engine host starts once")
+        self.state = HostState.STARTING
+        self._thread = threading.Thread(target=self._main, name="engine", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> bool:
+        """Ask the engine to stop and wait for it; False if it is still running after timeout."""
+        with self._guard:
+            self._stop_asked = True
+            loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop already closed: nothing to stop
+                loop.call_soon_threadsafe(stop.set)
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.warning("the engine did not stop within %.0f s", timeout)
+            return False
+        return True
+
+    # -- the engine thread -------------------------------------------------------------------
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except Exception as exc:  # a bug: keep the app running and say so in the status bar
+            log.exception("the engine failed")
+            self.note = f"the engine failed: {exc}"
+            self.state = HostState.FAILED
+
+    async def _serve(self) -> None:
+        stop = asyncio.Event()
+        with self._guard:
+            self._loop, self._stop = asyncio.get_running_loop(), stop
+            if self._stop_asked:
+                stop.set()
+        lock = EngineLock(self._store.path)
+        try:
+            lock.acquire(self.clock)
+        except EngineLocked:
+            self.state = HostState.DEFERRED
+            return
+        try:
+            await self._run_locked(stop)
+        finally:
+            lock.release()
+            if self.state is not HostState.FAILED:
+                self.state = HostState.STOPPED
+
+    async def _run_locked(self, stop: asyncio.Event) -> None:
+        simulator: RunningSimulator | None = None
+        try:
+            if self._demo and not stop.is_set():
+                simulator = await start_simulator(port=0)
+                self.simulator_url = simulator.url
+                import_demo(self._store, simulator.url)  # nothing polls it before this is done
+            if not stop.is_set():
+                install_log_redaction()
+                await self._run_engine(stop, self._secrets(), self._receiver_port)
+        finally:
+            if simulator is not None:
+                await simulator.stop()
+
+    async def _run_engine(
+        self, stop: asyncio.Event, secrets: SecretSource | None, port: int | None
+    ) -> None:
+        # The host holds the lock (taken before the demo is aimed at this process's simulator).
+        engine = Engine(self._store, self.clock, secrets=secrets, receiver_port=port, lock=False)
+        running = asyncio.create_task(engine.run(stop))
+        ready = asyncio.create_task(engine.ready.wait())
+        await asyncio.wait({running, ready}, return_when=asyncio.FIRST_COMPLETED)
+        ready.cancel()
+        if engine.ready.is_set():
+            self.receiver_url = engine.receiver_url
+            self.state = HostState.RUNNING
+        try:
+            await running
+        except OSError as exc:
+            if port is None or engine.ready.is_set():
+                raise
+            # Another program has the receiver's port: monitor anyway, without heartbeats.
+            self.note = f"no receiver: port {port} is taken ({exc.strerror or exc})"
+            log.warning("the engine runs without its receiver: %s", self.note)
+            await self._run_engine(stop, secrets, None)
+        finally:
+            self.receiver_url = None
+
+
+# -- where the engine stands -----------------------------------------------------------------
+
+
+class EngineState(Enum):
+    """Where the store's engine stands, as the status bar says it."""
+
+    HERE = "here"
+    STARTING = "starting"
+    ELSEWHERE = "elsewhere"
+    NOT_RESPONDING = "not_responding"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Beat:
+    """The engine heartbeat setting: who wrote it, when, and what it said."""
+
+    pid: int | None
+    host: str | None
+    at: datetime | None
+    state: str | None
+    receiver: str | None
+
+
+def parse_beat(raw: str | None) -> Beat | None:
+    """The heartbeat setting's JSON (None when missing or unreadable)."""
+    if raw is None:
+        return None
+    try:
+        data: Any = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    try:
+        at = parse_iso(str(data["beat"])) if data.get("beat") else None
+    except ValueError:
+        at = None
+    pid = data.get("pid")
+    return Beat(
+        pid if isinstance(pid, int) else None,
+        _text(data.get("host")),
+        at,
+        _text(data.get("state")),
+        _text(data.get("receiver")),
+    )
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineStatus:
+    """Where the store's engine stands, and the words for it.
+
+    Attributes:
+        state: Here, elsewhere, not responding, stopped...
+        pid: The engine's process, when another one runs it.
+        silent_s: Seconds since its last beat (for NOT_RESPONDING, and STOPPED if it beat once).
+        detail: More words for the tooltip (a failure, a missing receiver, the receiver URL).
+    """
+
+    state: EngineState
+    pid: int | None = None
+    silent_s: float | None = None
+    detail: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The status bar's words."""
+        if self.state is EngineState.HERE:
+            return "Engine: running here"
+        if self.state is EngineState.STARTING:
+            return "Engine: starting…"
+        if self.state is EngineState.ELSEWHERE:
+            return f"Engine: running (pid {self.pid})" if self.pid else "Engine: running"
+        if self.state is EngineState.NOT_RESPONDING:
+            if self.silent_s is None:
+                return "Engine: not responding (no beat yet)"
+            return f"Engine: not responding (last beat {format_duration(self.silent_s)} ago)"
+        if self.state is EngineState.FAILED:
+            return "Engine: failed"
+        return "Engine: stopped"
+
+    @property
+    def tooltip(self) -> str:
+        """A sentence or two more than :attr:`text`."""
+        base = {
+            EngineState.HERE: "The monitoring engine runs inside this window.",
+            EngineState.STARTING: "The monitoring engine is starting inside this window.",
+            EngineState.ELSEWHERE: "Another process (oncall-console engine) monitors this store; "
+            "this window uses it.",
+            EngineState.NOT_RESPONDING: "Another process holds this store's engine lock but has "
+            "stopped writing its heartbeat: it may be stuck.",
+            EngineState.STOPPED: "No engine monitors this store: nothing is polled.",
+            EngineState.FAILED: "The monitoring engine could not run in this window.",
+        }[self.state]
+        return f"{base} {self.detail}" if self.detail else base
+
+
+def describe(
+    host_state: HostState | None,
+    note: str | None,
+    running: bool,
+    holder: Holder | None,
+    beat: Beat | None,
+    now: datetime,
+) -> EngineStatus:
+    """Where the engine stands, from what this process knows and what the store says.
+
+    Args:
+        host_state: This process's own engine host, if it has one.
+        note: The host's note (a failure, a missing receiver).
+        running: Whether some process holds the store's engine lock.
+        holder: Who the lock file says holds it.
+        beat: The engine heartbeat setting.
+        now: The current time.
+    """
+    if host_state is HostState.RUNNING:
+        receiver = _receiver(beat) if beat is not None and beat.pid == os.getpid() else None
+        return EngineStatus(EngineState.HERE, os.getpid(), detail=note or receiver)
+    if host_state is HostState.STARTING:
+        return EngineStatus(EngineState.STARTING, detail=note)
+    if host_state is HostState.FAILED:
+        return EngineStatus(EngineState.FAILED, detail=note)
+    silent = None if beat is None or beat.at is None else max(0.0, (now - beat.at).total_seconds())
+    if not running:
+        detail = None
+        if silent is not None:
+            how = "stopped" if beat is not None and beat.state == "stopped" else "last beat"
+            detail = f"Its engine {how} {format_duration(silent)} ago."
+        return EngineStatus(EngineState.STOPPED, silent_s=silent, detail=detail)
+    pid = holder.pid if holder is not None and holder.pid else None
+    if beat is not None and beat.pid == pid and silent is not None:
+        if silent > SILENT_AFTER_S:
+            return EngineStatus(EngineState.NOT_RESPONDING, pid, silent)
+        return EngineStatus(EngineState.ELSEWHERE, pid, silent, _receiver(beat))
+    # The holder has not beaten yet: starting, unless it has held the lock for too long.
+    since = _since(holder)
+    if since is not None and (now - since).total_seconds() > SILENT_AFTER_S:
+        return EngineStatus(EngineState.NOT_RESPONDING, pid)
+    return EngineStatus(EngineState.ELSEWHERE, pid)
+
+
+def _receiver(beat: Beat) -> str | None:
+    return f"Its receiver: {beat.receiver}." if beat.receiver else None
+
+
+def _since(holder: Holder | None) -> datetime | None:
+    if holder is None:
+        return None
+    try:
+        return parse_iso(holder.since)
+    except ValueError:
+        return None
+
+
+def read_status(store: Store, host: EngineHost | None) -> EngineStatus:
+    """Where the store's engine stands (reads the store and the lock: run it on the worker)."""
+    running = engine_running(store.path)
+    return describe(
+        None if host is None else host.state,
+        None if host is None else host.note,
+        running,
+        read_holder(store.path) if running else None,
+        parse_beat(store.setting(HEARTBEAT_SETTING)),
+        store.clock.now(),
+    )
