@@ -9,6 +9,7 @@ from typing import Protocol
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
+from console.secrets import KeyringStatus, backend_status
 from console.store.db import Store
 from console.store.errors import StoreRefused
 from console.ui.engine_host import EngineHost, EngineStatus, HostState, read_status
@@ -125,6 +126,14 @@ class Console(QObject):
         else:
             self.estate.reload()
         self.refresh_engine_status()
+        self.runner.submit(backend_status, self._on_keyring_status, self._on_keyring_failed)
+
+    def _on_keyring_status(self, status: KeyringStatus) -> None:
+        explanation = status.explanation or f"Credentials are read from {status.backend}."
+        self.window.set_keyring_status(status.available, explanation)
+
+    def _on_keyring_failed(self, exc: BaseException) -> None:
+        self.window.set_keyring_status(False, f"The keyring could not be checked: {exc}")
 
     def refresh_engine_status(self) -> None:
         """Ask the worker where the engine stands; the status bar shows the answer."""

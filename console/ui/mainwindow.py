@@ -180,8 +180,11 @@ class MainWindow(QMainWindow):
         self.identity_label = QLabel("Identity: …")
         self.engine_label = QLabel("Engine: …")
         self.engine_label.setToolTip("Checking where the monitoring engine runs.")
+        self.keyring_label = QLabel("Keyring: …")
+        self.keyring_label.setToolTip("Checking the operating system's keyring.")
         status.addPermanentWidget(self.store_label)
         status.addPermanentWidget(self.identity_label)
+        status.addPermanentWidget(self.keyring_label)
         status.addPermanentWidget(self.engine_label)
 
     # -- state -----------------------------------------------------------------------
@@ -199,6 +202,16 @@ class MainWindow(QMainWindow):
         """Show where the monitoring engine stands ("Engine: running here")."""
         self.engine_label.setText(text)
         self.engine_label.setToolTip(tooltip)
+
+    def set_keyring_status(self, available: bool, explanation: str) -> None:
+        """Say plainly whether credentials can be read (endpoints needing one depend on it)."""
+        if available:
+            self.keyring_label.setText("Keyring: available")
+            self.keyring_label.setStyleSheet("")
+        else:
+            self.keyring_label.setText("Keyring: unavailable")
+            self.keyring_label.setStyleSheet(f"color: {self.theme.error}; font-weight: 600;")
+        self.keyring_label.setToolTip(explanation)
 
     def show_message(self, text: str) -> None:
         """A transient message in the status bar."""
