@@ -27,7 +27,8 @@ from console.ui.models.drafts import (
     draft_of,
     spec_of,
 )
-from console.ui.models.endpoints import MetricsModel, PairsModel, endpoints_model
+from console.ui.models.endpoints import MetricsModel, endpoints_model
+from console.ui.models.parts import PairsModel
 from console.ui.views.monitoring import EndpointEditor, MonitoringPage
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget

@@ -14,7 +14,6 @@ from console.ui.models.base import ROOT, Column, Index
 from console.ui.models.drafts import KIND_SHORT, UNIT_SHORT, MetricDraft
 from console.ui.models.records import EstateTableModel
 
-_EDITABLE = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable
 _PLAIN = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
@@ -38,92 +37,6 @@ def endpoints_model(estate: EstateModel, parent: QObject | None = None) -> Estat
         Column("Metrics", lambda e: str(len(e.metrics)), sort=lambda e: len(e.metrics)),
     ]
     return EstateTableModel(estate, lambda e: e.endpoints, columns, lambda e: e.key, parent)
-
-
-class PairsModel(QAbstractTableModel):
-    """Name/value pairs being edited (HTTP headers): two editable text columns."""
-
-    edited = Signal()
-
-    def __init__(
-        self, titles: tuple[str, str] = ("Name", "Value"), parent: QObject | None = None
-    ) -> None:
-        """An empty list with these column titles."""
-        super().__init__(parent)
-        self._titles = titles
-        self._rows: list[list[str]] = []
-
-    def set_pairs(self, pairs: Iterable[tuple[str, str]]) -> None:
-        """Replace every row."""
-        self.beginResetModel()
-        self._rows = [[name, value] for name, value in pairs]
-        self.endResetModel()
-
-    def pairs(self) -> tuple[tuple[str, str], ...]:
-        """Rows with a name (rows left blank are dropped; names and values are trimmed)."""
-        return tuple(
-            (name.strip(), value.strip())
-            for name, value in self._rows
-            if name.strip() or value.strip()
-        )
-
-    def add(self, name: str = "", value: str = "") -> int:
-        """Append a row; returns it."""
-        row = len(self._rows)
-        self.beginInsertRows(ROOT, row, row)
-        self._rows.append([name, value])
-        self.endInsertRows()
-        self.edited.emit()
-        return row
-
-    def remove(self, row: int) -> None:
-        """Remove one row."""
-        if 0 <= row < len(self._rows):
-            self.beginRemoveRows(ROOT, row, row)
-            del self._rows[row]
-            self.endRemoveRows()
-            self.edited.emit()
-
-    def rowCount(self, parent: Index = ROOT) -> int:
-        """Number of pairs."""
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = ROOT) -> int:
-        """Name and value."""
-        return 0 if parent.isValid() else 2
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        """Column titles."""
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < 2
-        ):
-            return self._titles[section]
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        """Every cell is editable."""
-        return _EDITABLE if index.isValid() else Qt.ItemFlag.NoItemFlags
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        """The cell's text."""
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
-            return self._rows[index.row()][index.column()]
-        return None
-
-    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
-        """Change a cell's text."""
-        if not index.isValid() or role != Qt.ItemDataRole.EditRole:
-            return False
-        self._rows[index.row()][index.column()] = str(value)
-        self.dataChanged.emit(index, index)
-        self.edited.emit()
-        return True
 
 
 class MetricsModel(QAbstractTableModel):

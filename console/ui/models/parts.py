@@ -133,34 +133,38 @@ class MembershipModel(QAbstractTableModel):
         return True
 
 
-class ChatHandlesModel(QAbstractTableModel):
-    """A member's chat handles being edited: network and handle, both editable."""
+class PairsModel(QAbstractTableModel):
+    """Name/value pairs being edited (HTTP headers): two editable text columns."""
 
     edited = Signal()
-    COLUMNS = ("Network", "Handle")
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        """An empty list."""
+    def __init__(
+        self, titles: tuple[str, str] = ("Name", "Value"), parent: QObject | None = None
+    ) -> None:
+        """An empty list with these column titles."""
         super().__init__(parent)
+        self._titles = titles
         self._rows: list[list[str]] = []
 
-    def set_handles(self, handles: Iterable[ChatHandle]) -> None:
+    def set_pairs(self, pairs: Iterable[tuple[str, str]]) -> None:
         """Replace every row."""
         self.beginResetModel()
-        self._rows = [[h.network, h.handle] for h in handles]
+        self._rows = [[name, value] for name, value in pairs]
         self.endResetModel()
 
-    def handles(self) -> tuple[ChatHandle, ...]:
-        """Rows with anything typed in them (blank rows are dropped)."""
+    def pairs(self) -> tuple[tuple[str, str], ...]:
+        """Rows with a name (rows left blank are dropped; names and values are trimmed)."""
         return tuple(
-            ChatHandle(n.strip(), h.strip()) for n, h in self._rows if n.strip() or h.strip()
+            (name.strip(), value.strip())
+            for name, value in self._rows
+            if name.strip() or value.strip()
         )
 
-    def add(self, network: str = "", handle: str = "") -> int:
+    def add(self, name: str = "", value: str = "") -> int:
         """Append a row; returns it."""
         row = len(self._rows)
         self.beginInsertRows(ROOT, row, row)
-        self._rows.append([network, handle])
+        self._rows.append([name, value])
         self.endInsertRows()
         self.edited.emit()
         return row
@@ -174,11 +178,11 @@ class ChatHandlesModel(QAbstractTableModel):
             self.edited.emit()
 
     def rowCount(self, parent: Index = ROOT) -> int:
-        """Number of handles."""
+        """Number of pairs."""
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: Index = ROOT) -> int:
-        """Network, handle."""
+        """Name and value."""
         return 0 if parent.isValid() else 2
 
     def headerData(
@@ -190,7 +194,7 @@ class ChatHandlesModel(QAbstractTableModel):
             and role == Qt.ItemDataRole.DisplayRole
             and 0 <= section < 2
         ):
-            return self.COLUMNS[section]
+            return self._titles[section]
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
@@ -213,6 +217,22 @@ class ChatHandlesModel(QAbstractTableModel):
         self.dataChanged.emit(index, index)
         self.edited.emit()
         return True
+
+
+class ChatHandlesModel(PairsModel):
+    """A member's chat handles being edited: network and handle, both editable."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        """An empty list."""
+        super().__init__(("Network", "Handle"), parent)
+
+    def set_handles(self, handles: Iterable[ChatHandle]) -> None:
+        """Replace every row."""
+        self.set_pairs((h.network, h.handle) for h in handles)
+
+    def handles(self) -> tuple[ChatHandle, ...]:
+        """Rows with anything typed in them (blank rows are dropped, text trimmed)."""
+        return tuple(ChatHandle(network, handle) for network, handle in self.pairs())
 
 
 class CheckListModel(QAbstractListModel):

@@ -35,7 +35,7 @@ from console.core.endpoints import (
 from console.core.errors import Problem
 from console.core.validation import MAX_REDIRECTS
 from console.ui import icons
-from console.ui.models.endpoints import PairsModel
+from console.ui.models.parts import PairsModel
 from console.ui.theme import Theme
 from console.ui.widgets.common import button
 from console.ui.widgets.fields import fit_to_rows
