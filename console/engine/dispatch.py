@@ -199,15 +199,18 @@ def failed_result(clock: Clock, reason: str) -> ProbeResult:
     return Stopwatch(clock).result(ProbeOutcome.UNKNOWN, reason, {})
 
 
+_OUTCOME_STATE = {
+    ProbeOutcome.UP: CheckState.OK,
+    ProbeOutcome.DOWN: CheckState.CRITICAL,
+    ProbeOutcome.UNKNOWN: CheckState.UNKNOWN,
+}
+
+
 def check_state(endpoint: Endpoint, result: ProbeResult) -> CheckState:
     """The endpoint's own check state: a plugin's exit state, else the probe's verdict."""
     if endpoint.kind is ProbeKind.NAGIOS and "state" in result.metrics:
         return nagios_state(int(result.metrics["state"]))
-    return {
-        ProbeOutcome.UP: CheckState.OK,
-        ProbeOutcome.DOWN: CheckState.CRITICAL,
-        ProbeOutcome.UNKNOWN: CheckState.UNKNOWN,
-    }[result.ok_state]
+    return _OUTCOME_STATE[result.ok_state]
 
 
 ProbeFn = Callable[[Endpoint, Credential | None], Awaitable[ProbeResult]]
@@ -263,28 +266,39 @@ class Dispatcher:
             config = self._config(endpoint, credential)
         except ValueError as exc:
             return failed_result(self._clock, f"invalid configuration: {exc}")
-        memory = self._memory.setdefault(endpoint.key, _Memory())
         clock, session = self._clock, self._session
         if isinstance(config, HttpProbeConfig):
             return await probe_http(session, config, clock)
         if isinstance(config, PrometheusProbeConfig):
             return await probe_prometheus(session, config, clock)
         if isinstance(config, ScrapeProbeConfig):
+            memory = self._memory_of(endpoint.key)
             result, memory.scrape = await probe_scrape(session, config, clock, memory.scrape)
             return result
         if isinstance(config, NagiosProbeConfig):
             return await probe_nagios(config, clock)
         if isinstance(config, LogfileProbeConfig):
+            memory = self._memory_of(endpoint.key)
             result, memory.logfile = await probe_logfile(config, clock, memory.logfile)
             return result
         if isinstance(config, TcpTarget):
             return await probe_tcp(config.host, config.port, endpoint.timeout_s, clock)
         return failed_result(clock, "heartbeats are received by the engine, not polled")
 
+    def _memory_of(self, key: str) -> _Memory:
+        memory = self._memory.get(key)
+        if memory is None:
+            memory = self._memory[key] = _Memory()
+        return memory
+
     def _config(self, endpoint: Endpoint, credential: Credential | None) -> object:
         cached = self._configs.get(endpoint.key)
-        if cached is not None and cached[0] == endpoint and cached[1] == credential:
-            return cached[2]
+        if cached is not None and cached[1] == credential:
+            if cached[0] is endpoint:  # comparing a whole endpoint costs more than the rest
+                return cached[2]
+            if cached[0] == endpoint:  # the same endpoint, reloaded: compare by identity next
+                self._configs[endpoint.key] = (endpoint, credential, cached[2])
+                return cached[2]
         config = build_config(endpoint, credential)
         self._configs[endpoint.key] = (endpoint, credential, config)
         return config

@@ -23,6 +23,11 @@ log = logging.getLogger(__name__)
 
 #: Rows that make a batch worth writing before the next flush is due.
 DEFAULT_BATCH_ROWS = samples.DEFAULT_BATCH
+#: Rows per ``executemany`` within a batch's transaction. sqlite3 releases the GIL around each
+#: row's step and takes it straight back, so the event loop thread, woken too late to win it,
+#: waits for the whole call: thousands of rows in one call stalled checks by hundreds of ms.
+#: Between calls the writer runs Python again, where a waiting thread gets its turn.
+WRITE_CHUNK_ROWS = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +79,10 @@ class Recorder:
         """Queue one sample."""
         self._pending.samples.append((endpoint, metric, ts_ms, value))
 
+    def samples(self, endpoint: str, ts_ms: int, values: Mapping[str, float]) -> None:
+        """Queue one result's samples, one per metric."""
+        self._pending.samples.extend([(endpoint, m, ts_ms, v) for m, v in values.items()])
+
     def event(
         self,
         type_: EventType,
@@ -115,7 +124,7 @@ class Recorder:
                 new_series = {key: samples.series_id(db, *key) for key in unknown}
                 ids = {**known, **new_series} if new_series else known
                 rows = [(ids[(e, m)], ts, value) for e, m, ts, value in batch.samples]
-                samples.write_samples(store, rows, batch_size=max(1, len(rows)))
+                samples.write_samples(store, rows, batch_size=WRITE_CHUNK_ROWS)
                 for start, end in batch.gaps:
                     samples.record_gap(store, start, end)
                 now = store.clock.now()

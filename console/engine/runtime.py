@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import os
 import random
 import socket
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
@@ -46,8 +47,8 @@ from console.engine.judge import (
     HEARTBEAT_METRIC,
     EndpointJudge,
     Outcome,
-    changes_of,
 )
+from console.engine.maintenance import housekeeping_loop
 from console.engine.once import poll_once
 from console.engine.receiver import DEFAULT_RECEIVER_HOST, DEFAULT_RECEIVER_PORT, Receiver
 from console.engine.recorder import DEFAULT_BATCH_ROWS, Recorder
@@ -61,6 +62,7 @@ from console.engine.scheduler import (
 )
 from console.engine.watch import EndpointLoader, EndpointWatch, enabled_endpoints
 from console.probes.base import ProbeOutcome, ProbeResult
+from console.store import estate
 from console.store.db import Store
 from console.store.lock import EngineLock
 from console.store.samples import epoch_ms
@@ -77,6 +79,12 @@ TICK_EVERY_S = 1.0
 MAX_WAIT_S = 0.5
 #: The shortest sleep between two turns that were not woken (due times are batched this finely).
 MIN_TURN_S = 0.01
+#: Allocations between young-generation collections while the engine runs (CPython: 700).
+#: Each check allocates hundreds of short-lived objects; at 700 those of checks still in flight
+#: are promoted to the oldest generation, whose full collections then walk every endpoint's
+#: state: a third of a second with the loop stopped, every few seconds, at 10,000 endpoints.
+#: What the engine loads at start is also frozen (``gc.freeze``): full collections skip it.
+GC_YOUNG_THRESHOLD = 50_000
 
 Sleeper = Callable[[float, asyncio.Event], Awaitable[None]]
 
@@ -88,6 +96,18 @@ async def wait_or_wake(seconds: float, wake: asyncio.Event) -> None:
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(max(0.0, seconds)):
             await wake.wait()
+
+
+@contextlib.contextmanager
+def gc_tuned_for_checks() -> Iterator[None]:
+    """Collect the young generation less often while inside (see GC_YOUNG_THRESHOLD)."""
+    young, *older = gc.get_threshold()
+    gc.set_threshold(max(young, GC_YOUNG_THRESHOLD), *older)
+    try:
+        yield
+    finally:
+        gc.set_threshold(young, *older)
+        gc.unfreeze()
 
 
 def _subject(endpoint: Endpoint) -> str:
@@ -150,6 +170,8 @@ class Engine:
         self._probe: ProbeFn | None = None
         self._writer: ThreadPoolExecutor | None = None
         self._flushing: asyncio.Task[None] | None = None
+        self._fingerprint: str | None = None
+        self._heartbeats: list[str] = []
         self._wake = asyncio.Event()
         self._stopping = False
         self._waiting_for_slot = False
@@ -202,7 +224,8 @@ class Engine:
         if lock is not None:
             lock.acquire(self._clock)
         try:
-            await self._serve(stop)
+            with gc_tuned_for_checks():
+                await self._serve(stop)
         finally:
             if lock is not None:
                 lock.release()
@@ -250,10 +273,13 @@ class Engine:
             await self._start_receiver()
             self._begin()
             stopper = asyncio.create_task(self._wake_on(stop))
+            housekeeper = asyncio.create_task(housekeeping_loop(self._store, self._clock, stop))
             try:
                 await self._drive(stop)
             finally:
                 stopper.cancel()
+                housekeeper.cancel()
+                await asyncio.gather(housekeeper, return_exceptions=True)
                 await self._shutdown()
         finally:
             await self._stop_receiver()
@@ -281,6 +307,9 @@ class Engine:
             EventType.ENGINE_STARTED, self._engine_subject(), self._identity(), wall
         )
         self._beat(wall, "running")
+        # Endpoints, judges and configs live as long as the engine: out of the collector's way.
+        gc.collect()
+        gc.freeze()
         log.info(
             "engine running on %s: %d endpoints, receiver %s",
             self._store.path,
@@ -373,6 +402,12 @@ class Engine:
         log.warning("%s; checks resume within seconds", reason)
 
     def _reload(self, mono: float, *, force: bool = False) -> None:
+        """Load the endpoints again when the store says they may have changed.
+
+        Decoding thousands of endpoints takes the loop a good part of a second, so a digest of
+        the stored endpoints is compared first: the watch's once-a-minute safety net costs a
+        query, not a reload, when nothing changed.
+        """
         if not force and mono < self._next_reload:
             return
         self._next_reload = mono + RELOAD_EVERY_S
@@ -380,11 +415,16 @@ class Engine:
             if not force and not self._watch.changed(mono):
                 return
             self._watch.loaded(mono)
+            fingerprint = estate.endpoints_fingerprint(self._store.read())
+            if not force and fingerprint == self._fingerprint:
+                return
             endpoints = self._load(self._store)
         except Exception:  # a store hiccup must not stop monitoring
             log.exception("could not load the endpoints; monitoring the previous ones")
             return
-        self._apply(endpoints, mono)
+        self._fingerprint = fingerprint
+        # Loading thousands of endpoints takes a while: spread first runs from when it is done.
+        self._apply(endpoints, self._clock.monotonic())
 
     def _apply(self, endpoints: Sequence[Endpoint], mono: float) -> None:
         now = self._clock.now().timestamp()
@@ -403,21 +443,29 @@ class Engine:
             warm_up(self._store, judge, now)  # new bands judge at once, from stored history
         changed = wanted != self._endpoints
         self._endpoints = wanted
+        self._heartbeats = [k for k, e in wanted.items() if isinstance(e.target, HeartbeatTarget)]
         self._plan.sync_jobs(_jobs(wanted.values()), mono, self._rng)
         if changed:
             log.info("monitoring %d endpoints", len(wanted))
 
     def _start_due(self, mono: float) -> None:
-        jobs = self._plan.take_due(mono)
-        for job in jobs:
+        entries = self._plan.entries
+        for job in self._plan.take_due(mono):
             endpoint = self._endpoints.get(job.key)
             if endpoint is None:  # cannot happen: the plan follows the endpoints
                 continue
+            # A check that starts late, but within its interval, keeps its place: the next run
+            # is due an interval after this one was due. Counted from the start instead, every
+            # check held up by the same stall would start together from then on, a bunch that
+            # comes back each interval and holds the next checks up in turn.
+            due = entries[job.key].due
+            anchor = due if mono - due < job.interval_s else mono
             self.checks_started += 1
-            task = asyncio.create_task(self._check(endpoint, mono), name=f"check {job.key}")
+            task = asyncio.create_task(self._check(endpoint, anchor), name=f"check {job.key}")
             self._running[job.key] = task
 
-    async def _check(self, endpoint: Endpoint, started: float) -> None:
+    async def _check(self, endpoint: Endpoint, anchor: float) -> None:
+        """Run one check; ``anchor`` is the time its next run is counted from."""
         ok = False
         try:
             assert self._probe is not None
@@ -431,15 +479,13 @@ class Engine:
                 del self._running[endpoint.key]
             if not self._stopping:
                 now = self._clock.monotonic()
-                self._plan.complete(endpoint.key, ok=ok, started=started, now=now, rng=self._rng)
+                self._plan.complete(endpoint.key, ok=ok, started=anchor, now=now, rng=self._rng)
             if self._waiting_for_slot:  # else the loop's timer already points at the next due
                 self._wake.set()
 
     def _absorb(self, endpoint: Endpoint, result: ProbeResult) -> None:
         key = endpoint.key
-        ts = epoch_ms(result.started_at)
-        for metric, value in result.metrics.items():
-            self._recorder.sample(key, metric, ts, value)
+        self._recorder.samples(key, epoch_ms(result.started_at), result.metrics)
         self._results[key] = result
         judge = self._judges.get(key)
         if judge is not None:
@@ -448,24 +494,30 @@ class Engine:
     def _tick(self, mono: float, wall: datetime) -> None:
         """Staleness of overdue endpoints, and heartbeat silence."""
         now = wall.timestamp()
-        entries = self._plan.entries
-        for key, judge in self._judges.items():
-            if judge.is_heartbeat:
+        judges = self._judges
+        for key in self._heartbeats:
+            judge = judges.get(key)
+            if judge is not None:
                 self._record(judge.endpoint, judge.silence(now))
+        # Every second over every endpoint: only the plan's entries are looked at until one
+        # is overdue. Waiting for a due time on purpose (backoff included) is not silence; a
+        # check overdue by a whole interval (an engine that cannot keep up) is.
+        for key, entry in self._plan.entries.items():
+            if entry.running or mono - entry.due <= entry.job.interval_s:
                 continue
-            entry = entries.get(key)
-            # Waiting for a due time on purpose (backoff included) is not silence; a check
-            # overdue by a whole interval (an engine that cannot keep up) is.
-            if entry is None or entry.running or mono - entry.due <= entry.job.interval_s:
-                continue
-            self._record(judge.endpoint, judge.tick(now))
+            judge = judges.get(key)
+            if judge is not None:
+                self._record(judge.endpoint, judge.tick(now))
 
     # -- recording ---------------------------------------------------------------------------
 
     def _record(self, endpoint: Endpoint, outcomes: Iterable[Outcome]) -> None:
         """Turn state and flapping changes into events for the next batch."""
+        changed = [(k, e) for k, e in outcomes if e.changes or e.flap_change is not None]
+        if not changed:  # nearly every result
+            return
         subject = _subject(endpoint)
-        for key, evaluation in changes_of(outcomes):
+        for key, evaluation in changed:
             common = {"endpoint": endpoint.key, "service": endpoint.service, "metric_key": key}
             for change in evaluation.changes:
                 payload = {**change.payload(), **common}

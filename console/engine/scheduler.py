@@ -165,7 +165,7 @@ class Plan:
                 blocked.append((due, key))  # waits for its host without taking a slot
                 continue
             self._hold(entry.job.host)
-            self._entries[key] = replace(entry, running=True)
+            self._entries[key] = Entry(entry.job, due, entry.failures, running=True)
             started.append(entry.job)
         for item in blocked:
             heapq.heappush(self._heap, item)

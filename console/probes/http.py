@@ -112,6 +112,7 @@ class HttpProbeConfig:
     _pattern: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     # Worked out once: a check runs the same config thousands of times.
     _request_headers: Mapping[str, str] = field(init=False, repr=False, compare=False)
+    _url: URL = field(init=False, repr=False, compare=False)
     _shown: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -126,7 +127,8 @@ class HttpProbeConfig:
             raise ValueError(f"bad regex {self.regex!r}: {exc}") from None
         object.__setattr__(self, "_pattern", pattern)
         object.__setattr__(self, "_request_headers", _request_headers(self))
-        object.__setattr__(self, "_shown", _shown_url(URL(self.url)))
+        object.__setattr__(self, "_url", URL(self.url))
+        object.__setattr__(self, "_shown", _shown_url(self._url))
 
     @property
     def reads_body(self) -> bool:
@@ -197,7 +199,7 @@ async def _fetch(
     # and a second timer per check is measurable at thousands of checks a second.
     async with session.request(
         config.method.value,
-        config.url,
+        config._url,
         headers=config._request_headers,
         data=config.body,
         # aiohttp fails on reaching its limit; ours counts the redirects that may be followed.
