@@ -84,7 +84,7 @@ MIN_TURN_S = 0.01
 #: are promoted to the oldest generation, whose full collections then walk every endpoint's
 #: state: a third of a second with the loop stopped, every few seconds, at 10,000 endpoints.
 #: What the engine loads at start is also frozen (``gc.freeze``): full collections skip it.
-GC_YOUNG_THRESHOLD = 50_000
+GC_YOUNG_THRESHOLD = 100_000
 
 Sleeper = Callable[[float, asyncio.Event], Awaitable[None]]
 

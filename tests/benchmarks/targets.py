@@ -38,6 +38,7 @@ class Health(asyncio.Protocol):
     """One connection: each complete request head gets the canned answer."""
 
     served = 0
+    connections = 0
 
     def __init__(self) -> None:
         self._transport: asyncio.Transport | None = None
@@ -47,6 +48,7 @@ class Health(asyncio.Protocol):
         """Keep the transport to answer on."""
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
+        Health.connections += 1
 
     def data_received(self, data: bytes) -> None:
         """Answer every request head that is complete so far."""
@@ -109,7 +111,8 @@ async def serve(hosts: list[str], port: int) -> None:
         server.close()
     with contextlib.suppress(asyncio.CancelledError):
         await watcher
-    print(json.dumps({"served": Health.served}), file=sys.stderr, flush=True)
+    totals = {"served": Health.served, "connections": Health.connections}
+    print(json.dumps(totals), file=sys.stderr, flush=True)
 
 
 def main() -> None:
