@@ -71,6 +71,9 @@ class EndpointJudge:
         }
         self._last: dict[str | None, Evaluation] = {}
         self.last_beat = started_at
+        # Every evaluator is STALE: ticks change nothing until a result arrives. An engine that
+        # cannot keep up ticks thousands of such endpoints every second.
+        self._all_stale = False
         # Metrics whose deviation band has not been given the stored history yet.
         self._cold = {k for k, e in self._metrics.items() if e.config.deviation is not None}
 
@@ -82,6 +85,7 @@ class EndpointJudge:
     def update(self, endpoint: Endpoint, now: float) -> None:
         """Follow a changed endpoint, keeping the memory of metrics judged the same way."""
         self.endpoint = endpoint
+        self._all_stale = False
         check = _check_config(endpoint)
         if check != self._check.config:
             self._check = MetricEvaluator(check, now)
@@ -117,6 +121,7 @@ class EndpointJudge:
 
     def judge(self, result: ProbeResult) -> list[Outcome]:
         """Feed one probe result to every evaluator; returns what each concluded."""
+        self._all_stale = False
         at = result.started_at.timestamp()
         state = check_state(self.endpoint, result)
         out = [self._keep(None, self._check.report(at, state, result.reason))]
@@ -130,6 +135,7 @@ class EndpointJudge:
 
     def heartbeat(self, at: float) -> list[Outcome]:
         """A heartbeat arrived: the check is OK and its metrics see the value 1."""
+        self._all_stale = False
         self.last_beat = max(self.last_beat, at)
         out = [self._keep(None, self._check.report(at, CheckState.OK, "heartbeat received"))]
         for key, evaluator in self._metrics.items():
@@ -152,17 +158,21 @@ class EndpointJudge:
 
     def tick(self, now: float) -> list[Outcome]:
         """Notice silence: STALE after 3 intervals without a result (polled endpoints)."""
-        if self.is_heartbeat:
-            return []  # irregular by nature: silence is judged by the grace period instead
+        if self._all_stale or self.is_heartbeat:
+            return []  # a heartbeat is irregular by nature: silence is judged by its grace period
         out = []
+        all_stale = True
         for key, evaluator in self._evaluators():
             evaluation = evaluator.tick(now)
             if evaluation is not None:
                 out.append(self._keep(key, evaluation))
+            all_stale = all_stale and evaluator.state.status.state is CheckState.STALE
+        self._all_stale = all_stale
         return out
 
     def forgive(self, now: float) -> None:
         """Count silence afresh from now (the engine itself was not running)."""
+        self._all_stale = False
         for _, evaluator in self._evaluators():
             evaluator.forgive_silence(now)
         self.last_beat = max(self.last_beat, now)

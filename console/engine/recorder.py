@@ -23,11 +23,6 @@ log = logging.getLogger(__name__)
 
 #: Rows that make a batch worth writing before the next flush is due.
 DEFAULT_BATCH_ROWS = samples.DEFAULT_BATCH
-#: Rows per ``executemany`` within a batch's transaction. sqlite3 releases the GIL around each
-#: row's step and takes it straight back, so the event loop thread, woken too late to win it,
-#: waits for the whole call: thousands of rows in one call stalled checks by hundreds of ms.
-#: Between calls the writer runs Python again, where a waiting thread gets its turn.
-WRITE_CHUNK_ROWS = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +119,7 @@ class Recorder:
                 new_series = {key: samples.series_id(db, *key) for key in unknown}
                 ids = {**known, **new_series} if new_series else known
                 rows = [(ids[(e, m)], ts, value) for e, m, ts, value in batch.samples]
-                samples.write_samples(store, rows, batch_size=WRITE_CHUNK_ROWS)
+                samples.write_samples(store, rows, batch_size=max(1, len(rows)))
                 for start, end in batch.gaps:
                     samples.record_gap(store, start, end)
                 now = store.clock.now()
