@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 #: How long closing the app waits for its engine to stop.
 STOP_TIMEOUT_S = 10.0
+#: How often a deferred host tries to take the engine lock over.
+TAKEOVER_EVERY_S = 2.0
 #: A running engine whose last beat is older than this is not responding (three beats missed).
 SILENT_AFTER_S = 3 * HEARTBEAT_EVERY_S
 
@@ -143,11 +145,21 @@ class EngineHost:
             if self._stop_asked:
                 stop.set()
         lock = EngineLock(self._store.path)
-        try:
-            lock.acquire(self.clock)
-        except EngineLocked:
-            self.state = HostState.DEFERRED
-            return
+        while True:
+            try:
+                lock.acquire(self.clock)
+                break
+            except EngineLocked:
+                # Another process's engine monitors this store. Should it stop (a headless
+                # engine restarted, a second window closed), this one takes over: the wall
+                # must not go dark because another program went away.
+                self.state = HostState.DEFERRED
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), TAKEOVER_EVERY_S)
+                if stop.is_set():
+                    self.state = HostState.STOPPED
+                    return
+        self.state = HostState.STARTING
         try:
             await self._run_locked(stop)
         finally:
