@@ -17,6 +17,13 @@ class GuiOptions:
     size: tuple[int, int] = (1920, 1080)
     #: Serve the simulated demo estate for the app's engine (the global --demo).
     demo: bool = False
+    #: Show the NOC wall instead of the main window (--wall), on this screen (--screen N).
+    wall: bool = False
+    screen: int | None = None
+    #: Seconds each wall page stays (--rotate).
+    rotate_s: float = 15.0
+    #: Start in the system tray, or minimised where there is none (--minimised).
+    minimised: bool = False
 
 
 def run_gui(options: GuiOptions) -> int:

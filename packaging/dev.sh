@@ -18,6 +18,8 @@ APT_PACKAGES=(
   libxcb-render0 libxcb-shape0 libxcb-util1 libxcb-xkb1 libxkbcommon-x11-0 fonts-dejavu-core
   dbus-daemon gnome-keyring monitoring-plugins-basic prometheus
   tesseract-ocr tesseract-ocr-eng
+  x11-xserver-utils dunst pulseaudio pulseaudio-utils libpulse0 prometheus-alertmanager
+  libnotify-bin
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

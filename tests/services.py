@@ -14,6 +14,11 @@ Fixtures:
 - ``fresh_secret_service``: the same, started for one test (for tests that kill it).
 - ``secret_env`` / ``bare_env``: point this process's environment at one of them
   (``os.environ`` is what keyring and jeepney read when they connect).
+- ``dunst`` / ``dunst_env``: the dunst notification server on a bus of its own, under the
+  X display the test run provides (DISPLAY), with what it showed and offered kept for reading.
+- ``plain_notifications``: a notification server without actions, this process pointed at it.
+- ``sound_server`` (session scope): a private PulseAudio with a null sink; ``Recording`` runs
+  ``parec`` on its monitor.
 
 Helpers (``start_session_bus``, ``start_secret_service``) are context managers that later
 fixtures can reuse, e.g. to start a notification server on ``session_bus``.
@@ -22,18 +27,32 @@ fixtures can reuse, e.g. to start a notification server on ``session_bus``.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from jeepney import DBusAddress, MatchRule, message_bus, new_method_call
+from jeepney import (
+    DBusAddress,
+    HeaderFields,
+    MatchRule,
+    Message,
+    MessageType,
+    message_bus,
+    new_error,
+    new_method_call,
+    new_method_return,
+)
 from jeepney.io.blocking import Proxy, open_dbus_connection
+from jeepney.wrappers import unwrap_msg
 
 SECRETS_NAME = "org.freedesktop.secrets"
 START_TIMEOUT = 15.0
@@ -327,3 +346,379 @@ def _apply(bus: SessionBus, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(var, raising=False)
     for key, value in bus.overrides().items():
         monkeypatch.setenv(key, value)
+
+
+# -- notification servers (desktop notifications) ------------------------------------------------
+
+NOTIFICATIONS_NAME = "org.freedesktop.Notifications"
+NOTIFICATIONS_PATH = "/org/freedesktop/Notifications"
+DUNST_INTERFACE = "org.dunstproject.cmd0"
+
+# dunst runs the rule's script for every notification it shows (updates in place included)
+# with what it understood in DUNST_* variables; the script keeps them, one JSON line each.
+_DUNST_RECORD = """\
+#!{python}
+import json, os
+keep = {{k: v for k, v in os.environ.items() if k.startswith("DUNST_")}}
+with open({shown!r}, "a", encoding="utf-8") as out:
+    out.write(json.dumps(keep) + "\\n")
+"""
+# dunst's context menu pipes "#<label> (<summary>) [<id>,<key>]" lines into its dmenu
+# command and invokes the action whose line comes back: this one keeps the menu it was
+# offered and chooses the label written in the `choice` file, as a person would.
+_DUNST_MENU = """\
+#!/bin/sh
+cat > {menu}.part
+grep -m1 "^#$(cat {choice}) (" {menu}.part
+mv {menu}.part {menu}
+"""
+_DUNSTRC = """\
+[global]
+    monitor = 0
+    follow = none
+    history_length = 50
+    dmenu = {menu_script}
+    show_indicators = no
+
+[record]
+    summary = "*"
+    script = {record_script}
+"""
+
+
+@dataclass(frozen=True)
+class Dunst:
+    """dunst serving notifications on a private bus, with what it showed kept for the test.
+
+    Attributes:
+        bus: The bus it serves.
+        pid: dunst's process id.
+        folder: Its configuration, scripts and records.
+    """
+
+    bus: SessionBus
+    pid: int
+    folder: Path
+
+    def shown(self) -> list[dict[str, str]]:
+        """Every notification dunst has displayed (updates too), oldest first, as DUNST_* vars."""
+        path = self.folder / "shown.jsonl"
+        if not path.exists():
+            return []
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+
+    def wait_shown(self, count: int, timeout: float = START_TIMEOUT) -> list[dict[str, str]]:
+        """Block until dunst has displayed ``count`` notifications (its scripts run async)."""
+        deadline = time.monotonic() + timeout
+        while len(shown := self.shown()) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"dunst showed {len(shown)} notifications, not {count}")
+            time.sleep(0.02)
+        return shown
+
+    def count(self, which: str = "displayed") -> int:
+        """How many notifications are ``displayed``, ``waiting`` or in the ``history``."""
+        reply = self._call(
+            "org.freedesktop.DBus.Properties", "Get", "ss", (DUNST_INTERFACE, f"{which}Length")
+        )
+        return int(reply[0][1])
+
+    def history(self) -> list[dict[str, object]]:
+        """The closed notifications dunst remembers, newest first (values unwrapped)."""
+        reply = self._call(DUNST_INTERFACE, "NotificationListHistory", None, ())
+        return [{k: v[1] for k, v in entry.items()} for entry in reply[0]]
+
+    def choose(self, position: int = 0, label: str = "Acknowledge") -> str:
+        """Open the action menu of the displayed notification at ``position``, pick ``label``.
+
+        Returns:
+            The menu dunst offered (one line per action of every displayed notification).
+        """
+        (self.folder / "choice").write_text(label, encoding="utf-8")
+        menu = self.folder / "menu.txt"
+        menu.unlink(missing_ok=True)
+        self._call(DUNST_INTERFACE, "NotificationAction", "u", (position,))
+        deadline = time.monotonic() + START_TIMEOUT
+        while not menu.exists():  # the script renames it into place once complete
+            if time.monotonic() > deadline:
+                raise AssertionError("dunst did not open its action menu")
+            time.sleep(0.02)
+        return menu.read_text(encoding="utf-8")
+
+    def close_last(self) -> None:
+        """Close the newest notification as a user would (dunst reports it DISMISSED)."""
+        self._call(DUNST_INTERFACE, "NotificationCloseLast", None, ())
+
+    def _call(
+        self, interface: str, method: str, signature: str | None, body: tuple[object, ...]
+    ) -> tuple[object, ...]:
+        target = DBusAddress(NOTIFICATIONS_PATH, bus_name=NOTIFICATIONS_NAME, interface=interface)
+        with open_dbus_connection(self.bus.address) as conn:
+            reply = conn.send_and_get_reply(
+                new_method_call(target, method, signature, body), timeout=5
+            )
+        return tuple(unwrap_msg(reply))
+
+
+@contextlib.contextmanager
+def start_dunst(bus: SessionBus) -> Iterator[Dunst]:
+    """Run dunst on ``bus`` under the X display the test run provides, until the block ends."""
+    exe = shutil.which("dunst")
+    if exe is None:
+        raise ServiceFailed("dunst is not installed (Debian package dunst)")
+    display = os.environ.get("DISPLAY")
+    if not display:
+        raise ServiceFailed(
+            "dunst needs an X display and DISPLAY is not set: run the tests through "
+            "packaging/test-suite.sh (it starts Xvfb), or start Xvfb and export DISPLAY"
+        )
+    folder = Path(tempfile.mkdtemp(prefix="occ-dunst-"))
+    try:
+        record, menu_script = folder / "record.py", folder / "menu.sh"
+        record.write_text(
+            _DUNST_RECORD.format(python=sys.executable, shown=str(folder / "shown.jsonl"))
+        )
+        menu_script.write_text(
+            _DUNST_MENU.format(menu=folder / "menu.txt", choice=folder / "choice")
+        )
+        record.chmod(0o755)
+        menu_script.chmod(0o755)
+        config = folder / "dunstrc"
+        config.write_text(_DUNSTRC.format(menu_script=menu_script, record_script=record))
+        env = dict(bus.env) | {"DISPLAY": display}
+        log = (folder / "dunst.log").open("wb")
+        proc = subprocess.Popen(
+            [exe, "-config", str(config)], stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env
+        )
+        try:
+            try:
+                bus.wait_for_name(NOTIFICATIONS_NAME, proc, "dunst")
+            except ServiceFailed as exc:
+                said = (folder / "dunst.log").read_text(errors="replace").strip()
+                raise ServiceFailed(f"{exc}: {said}") from None
+            yield Dunst(bus, proc.pid, folder)
+        finally:
+            _stop(proc)
+            log.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass
+class PlainNotificationServer:
+    """A notification server without actions (like many minimal ones), on a thread.
+
+    It answers ``GetCapabilities`` with ``body`` only and keeps every ``Notify`` it gets, so a
+    test sees what a client sent when the server offers no buttons.
+    """
+
+    bus: SessionBus
+    received: list[dict[str, object]] = field(default_factory=list)
+    _stop_flag: threading.Event = field(default_factory=threading.Event)
+
+    def serve(self, ready: threading.Event) -> None:
+        """Own the name and answer calls until `stop`."""
+        from jeepney.io.blocking import open_dbus_connection as open_blocking
+
+        with open_blocking(self.bus.address) as conn:
+            Proxy(message_bus, conn, timeout=5).RequestName(NOTIFICATIONS_NAME)
+            ready.set()
+            while not self._stop_flag.is_set():
+                try:
+                    msg = conn.receive(timeout=0.05)
+                except TimeoutError:
+                    continue
+                reply = self._answer(msg)
+                if reply is not None:
+                    conn.send(reply)
+
+    def _answer(self, msg: Message) -> Message | None:
+        if msg.header.message_type is not MessageType.method_call:
+            return None
+        member = msg.header.fields.get(HeaderFields.member)
+        if member == "GetCapabilities":
+            return new_method_return(msg, "as", (["body"],))
+        if member == "GetServerInformation":
+            return new_method_return(msg, "ssss", ("plain-test", "tests", "1", "1.2"))
+        if member == "Notify":
+            app, replaces, icon, summary, body, actions, hints, timeout = msg.body
+            self.received.append(
+                {"app_name": app, "replaces_id": replaces, "summary": summary, "body": body,
+                 "actions": list(actions), "hints": {k: v[1] for k, v in hints.items()},
+                 "timeout": timeout}
+            )  # fmt: skip
+            return new_method_return(msg, "u", (len(self.received),))
+        if member == "CloseNotification":
+            return new_method_return(msg)
+        return new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod", "s", (str(member),))
+
+    def stop(self) -> None:
+        """Stop serving."""
+        self._stop_flag.set()
+
+
+@contextlib.contextmanager
+def start_plain_notification_server(bus: SessionBus) -> Iterator[PlainNotificationServer]:
+    """Serve notifications without actions on ``bus`` until the block ends."""
+    server = PlainNotificationServer(bus)
+    ready = threading.Event()
+    thread = threading.Thread(target=server.serve, args=(ready,), daemon=True)
+    thread.start()
+    try:
+        if not ready.wait(START_TIMEOUT):
+            raise ServiceFailed("the plain notification server did not take its name")
+        bus.wait_until_owned(NOTIFICATIONS_NAME)
+        yield server
+    finally:
+        server.stop()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def dunst() -> Iterator[Dunst]:
+    """A dunst notification server on a fresh private bus, under the test run's X display."""
+    with start_session_bus() as bus, start_dunst(bus) as server:
+        yield server
+
+
+@pytest.fixture
+def dunst_env(dunst: Dunst, monkeypatch: pytest.MonkeyPatch) -> Dunst:
+    """Point this process (and the notify-send that plyer starts) at dunst's bus."""
+    _apply(dunst.bus, monkeypatch)
+    return dunst
+
+
+@pytest.fixture
+def plain_notifications(
+    bare_bus: SessionBus, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[PlainNotificationServer]:
+    """A notification server without actions, this process pointed at its bus."""
+    _apply(bare_bus, monkeypatch)
+    with start_plain_notification_server(bare_bus) as server:
+        yield server
+
+
+# -- a private sound server (the alarm) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SoundServer:
+    """A private PulseAudio whose only sink is a null sink, and a way to record what it plays.
+
+    Attributes:
+        server: The PULSE_SERVER value that reaches it.
+        sink: The null sink's name (its monitor source is ``<sink>.monitor``).
+        pid: pulseaudio's process id.
+    """
+
+    server: str
+    sink: str
+    pid: int
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Variables that point PulseAudio clients (Qt, parec) here."""
+        return {"PULSE_SERVER": self.server}
+
+
+@contextlib.contextmanager
+def start_pulseaudio(sink: str = "alarm") -> Iterator[SoundServer]:
+    """Run ``pulseaudio`` with a null sink, its own runtime folder and socket, until the end."""
+    exe = shutil.which("pulseaudio")
+    if exe is None:
+        raise ServiceFailed("pulseaudio is not installed (Debian package pulseaudio)")
+    if shutil.which("parec") is None:
+        raise ServiceFailed("parec is not installed (Debian package pulseaudio-utils)")
+    root = Path(tempfile.mkdtemp(prefix="occ-pulse-"))
+    try:
+        home = root / "home"
+        home.mkdir(mode=0o700)
+        env = private_env(home, None)
+        socket_path = root / "native"
+        cmd = [
+            exe, "--daemonize=no", "--exit-idle-time=-1", "-n", "--use-pid-file=no",
+            "--log-target=stderr", "--disable-shm=yes",
+            f"--load=module-native-protocol-unix socket={socket_path} auth-anonymous=1",
+            f"--load=module-null-sink sink_name={sink} rate=44100 channels=1",
+        ]  # fmt: skip
+        log = (root / "pulse.log").open("wb")
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env)
+        try:
+            server = SoundServer(f"unix:{socket_path}", sink, proc.pid)
+            _wait_for_pulse(server, proc, root / "pulse.log")
+            yield server
+        finally:
+            _stop(proc)
+            log.close()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _wait_for_pulse(server: SoundServer, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    env = {**os.environ, **server.env}
+    while True:
+        if proc.poll() is not None:
+            said = log.read_text(errors="replace").strip()
+            raise ServiceFailed(f"pulseaudio exited with {proc.returncode}: {said}")
+        done = subprocess.run(
+            ["pactl", "list", "short", "sinks"], env=env, capture_output=True, text=True
+        )
+        if done.returncode == 0 and server.sink in done.stdout:
+            return
+        if time.monotonic() > deadline:
+            said = log.read_text(errors="replace").strip()
+            raise ServiceFailed(f"pulseaudio did not offer its sink in time: {said}")
+        time.sleep(0.05)
+
+
+class Recording:
+    """``parec`` recording a sink's monitor, as (arrival time, peak amplitude) per 10 ms block."""
+
+    BLOCK = 441 * 2  # 10 ms of 16-bit mono at 44.1 kHz
+
+    def __init__(self, server: SoundServer) -> None:
+        self._blocks: list[tuple[float, int]] = []
+        self._lock = threading.Lock()
+        self._proc = subprocess.Popen(
+            ["parec", f"--device={server.sink}.monitor", "--format=s16le", "--rate=44100",
+             "--channels=1", "--raw", "--latency-msec=10"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, **server.env},
+        )  # fmt: skip
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        import numpy as np
+
+        assert self._proc.stdout is not None
+        while block := self._proc.stdout.read(self.BLOCK):
+            samples = np.frombuffer(block[: len(block) // 2 * 2], dtype="<i2")
+            peak = int(np.abs(samples.astype(np.int32)).max()) if len(samples) else 0
+            with self._lock:
+                self._blocks.append((time.monotonic(), peak))
+
+    def blocks(self, since: float = 0.0) -> list[tuple[float, int]]:
+        """The blocks that arrived at or after ``since`` (time.monotonic())."""
+        with self._lock:
+            return [b for b in self._blocks if b[0] >= since]
+
+    def stop(self) -> None:
+        """End the recording."""
+        self._proc.terminate()
+        self._proc.wait(timeout=5)
+        self._thread.join(timeout=5)
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def sound_server() -> Iterator[SoundServer]:
+    """A private PulseAudio with a null sink for the whole run.
+
+    Session-wide because Qt's audio backend connects once per process: the first test that
+    plays a sound fixes the server for every later one.
+    """
+    with start_pulseaudio() as server:
+        yield server

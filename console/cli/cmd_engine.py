@@ -90,7 +90,9 @@ def register(sub: Any) -> None:
     serve = dsub.add_parser(
         "serve",
         help="serve the simulated estate on loopback until interrupted",
-        description="Serve /metrics and /health/<service> of the simulated estate on 127.0.0.1.",
+        description="Serve /metrics and /health/<service> of the simulated estate on 127.0.0.1. "
+        "With a demo store (--db, --demo, or the default store when it exists) it serves that "
+        "store's scenario, continuing its history.",
     )
     serve.add_argument(
         "--port",
@@ -103,15 +105,18 @@ def register(sub: Any) -> None:
 
 @contextlib.asynccontextmanager
 async def _demo_estate(ctx: Context) -> AsyncIterator[None]:
-    """With --demo: the simulated estate runs, and the demo endpoints point at it."""
+    """With --demo: the simulated estate runs the store's scenario; the demo endpoints aim at it."""
     if not ctx.args.demo:
         yield
         return
+    from console.engine.backfill import demo_model
     from console.simulator.server import start
 
     simulator = await start(port=0)
     ctx.simulator_url = simulator.url
     try:
+        # The store (filled now, aimed at the simulator) knows its scenario: serve that.
+        simulator.use(demo_model(ctx.store()))
         yield
     finally:
         await simulator.stop()
@@ -218,6 +223,14 @@ def cmd_demo_serve(ctx: Context) -> int:
     """Serve the simulated estate until interrupted."""
     from console.simulator.server import RunningSimulator, serve_forever
 
+    model = None
+    if ctx.args.demo or ctx.args.db is not None or ctx.store_path().exists():
+        from console.engine.backfill import demo_model
+
+        # A demo store's scenario, so the estate served agrees with that store's history.
+        model = demo_model(ctx.store())
+        ctx.release_store()
+
     def ready(simulator: RunningSimulator) -> None:
         print(
             f"simulated estate on {simulator.url} (/metrics, /health/<service>); stop with Ctrl-C",
@@ -225,5 +238,5 @@ def cmd_demo_serve(ctx: Context) -> int:
             flush=True,
         )
 
-    serve_forever(ctx.args.port, on_ready=ready)
+    serve_forever(ctx.args.port, model=model, on_ready=ready)
     return Exit.OK

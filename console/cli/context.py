@@ -1,7 +1,9 @@
 """What every command receives: the parsed options and a lazily opened store.
 
-With ``--demo`` the store is filled on first use: the demo estate, and seven days of history
-for its endpoints from the simulated estate's model (topped up on later runs). The demo
+With ``--demo`` the store is filled on first use: the demo estate, seven days of history for
+its endpoints from the simulated estate's model (topped up on later runs), and, once per store,
+the state changes of its last hours judged from that model, so the wall and the monitoring view
+open on the scenario's trouble (see console.engine.replay). The demo
 endpoints are aimed at this invocation's simulator when it runs one and no engine already
 monitors the store; otherwise they keep the targets they have, so that a running engine's
 endpoints are never pointed away from its own simulator.
@@ -82,7 +84,10 @@ class Context:
 
 
 def load_demo(store: Store, simulator_url: str | None = None) -> HistoryReport:
-    """Import the demo estate and give its endpoints a week of history.
+    """Import the demo estate, give its endpoints a week of history and judge its recent past.
+
+    The first fill anchors the store's scenario (console.simulator.scenario) at the store's
+    clock; the replay of recent states runs once per store, and not while an engine monitors it.
 
     Args:
         store: The store to fill.
@@ -95,7 +100,12 @@ def load_demo(store: Store, simulator_url: str | None = None) -> HistoryReport:
     # Imported here: the simulator's model and numpy cost half a second that other commands
     # need not pay.
     from console.engine.backfill import demo_history, import_demo
+    from console.engine.replay import replay_states
 
-    aim = None if engine_running(store.path) else simulator_url
-    declared = import_demo(store, aim)
-    return demo_history(store, declared.endpoints)
+    running = engine_running(store.path)
+    declared = import_demo(store, None if running else simulator_url)
+    history = demo_history(store, declared.endpoints)
+    if not running:
+        # An engine already monitoring the store records real state changes: none made up.
+        replay_states(store, list(declared.endpoints), now=history.end)
+    return history

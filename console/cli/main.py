@@ -9,7 +9,15 @@ import sys
 from collections.abc import Callable
 
 from console import __version__
-from console.cli import cmd_config, cmd_data, cmd_engine, cmd_secret, cmd_store
+from console.cli import (
+    cmd_config,
+    cmd_data,
+    cmd_engine,
+    cmd_incidents,
+    cmd_secret,
+    cmd_status,
+    cmd_store,
+)
 from console.cli.context import Context
 from console.cli.exitcodes import Exit
 from console.config.errors import ConfigError
@@ -37,6 +45,22 @@ def _size(value: str) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
+def _screen(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a screen number from 0, got {value!r}")
+    return int(value)
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 1 <= seconds <= 3600:
+        raise argparse.ArgumentTypeError(f"expected seconds from 1 to 3600, got {value!r}")
+    return seconds
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser: global options first, then one subcommand (none starts the GUI)."""
     parser = argparse.ArgumentParser(
@@ -62,12 +86,34 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument(
         "--size", metavar="WxH", type=_size, default=(1920, 1080), help="window size (1920x1080)"
     )
+    gui.add_argument(
+        "--wall", action="store_true", help="the full-screen NOC wall (F11 toggles full screen)"
+    )
+    gui.add_argument(
+        "--screen", metavar="N", type=_screen, help="the wall's screen, 0-based (default: primary)"
+    )
+    gui.add_argument(
+        "--rotate",
+        metavar="SECONDS",
+        type=_seconds,
+        default=15.0,
+        help="seconds each wall page stays before the next (15)",
+    )
+    gui.add_argument(
+        "--minimised",
+        "--tray",
+        dest="minimised",
+        action="store_true",
+        help="start in the system tray (a minimised window where the desktop has no tray)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     cmd_config.register(sub)
     cmd_store.register(sub)
     cmd_data.register(sub)
     cmd_secret.register(sub)
     cmd_engine.register(sub)
+    cmd_incidents.register(sub)
+    cmd_status.register(sub)
     return parser
 
 
@@ -86,6 +132,10 @@ def _run_gui(ctx: Context) -> int:
         page=args.page,
         size=args.size,
         demo=args.demo,
+        wall=args.wall,
+        screen=args.screen,
+        rotate_s=args.rotate,
+        minimised=args.minimised,
     )
     return run_gui(options)
 

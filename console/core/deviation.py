@@ -345,6 +345,31 @@ def compute_baseline(
     return _summarise(flat, oldest, now, config, periods)
 
 
+def baseline_from(
+    values: Sequence[float],
+    oldest: float | None,
+    now: float,
+    config: DeviationConfig,
+    periods: int = 0,
+) -> Baseline | WarmUp:
+    """The baseline of history values already chosen for `now` (the window's, or a season's).
+
+    The step `compute_baseline` and `SampleWindow.baseline` end with, for callers that pick the
+    values themselves (``console.core.bands`` draws the band along a whole series).
+
+    Args:
+        values: The finite values the baseline summarises.
+        oldest: The time of the oldest sample seen so far (the warm-up's history span).
+        now: The moment judged, epoch seconds.
+        config: The deviation settings.
+        periods: For a seasonal baseline, how many previous periods had samples.
+
+    Returns:
+        The baseline, or why there is none yet.
+    """
+    return _summarise(values, oldest, now, config, periods)
+
+
 def _warm_up(count: int, oldest: float | None, now: float, config: DeviationConfig) -> WarmUp:
     span = 0.0 if oldest is None else max(now - oldest, 0.0)
     return WarmUp(count, config.min_samples, span, config.min_span)

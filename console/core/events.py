@@ -41,6 +41,29 @@ class EventType(Enum):
     DATA_GAP = "monitoring.gap"
     ENGINE_STARTED = "engine.started"
     ENGINE_STOPPED = "engine.stopped"
+    ENGINE_LAGGING = "engine.lagging"
+    ENGINE_CAUGHT_UP = "engine.caught_up"
+    # Incidents (console.core.incidents): every fact on the subject ``incident:<id>``.
+    INCIDENT_OPENED = "incident.opened"
+    INCIDENT_RECURRED = "incident.recurred"
+    INCIDENT_SEVERITY_CHANGED = "incident.severity_changed"
+    INCIDENT_ACKNOWLEDGED = "incident.acknowledged"
+    INCIDENT_UNACKNOWLEDGED = "incident.unacknowledged"
+    INCIDENT_MITIGATED = "incident.mitigated"
+    INCIDENT_RESOLVED = "incident.resolved"
+    INCIDENT_REOPENED = "incident.reopened"
+    INCIDENT_SNOOZED = "incident.snoozed"
+    INCIDENT_WOKE = "incident.woke"
+    INCIDENT_REASSIGNED = "incident.reassigned"
+    INCIDENT_MERGED = "incident.merged"
+    INCIDENT_ABSORBED = "incident.absorbed"
+    INCIDENT_PRIORITY_OVERRIDDEN = "incident.priority_overridden"
+    INCIDENT_FLAPPING = "incident.flapping"
+    INCIDENT_GROUPED = "incident.grouped"
+    # Alerting configuration: inbound-alert routes and silences.
+    ROUTING_SET = "routing.set"
+    SILENCE_UPSERTED = "silence.upserted"
+    SILENCE_DELETED = "silence.deleted"
 
 
 UPSERTED: Mapping[EntityKind, EventType] = MappingProxyType(

@@ -13,6 +13,11 @@ Two jobs that make a store useful at once rather than after a week of polling:
   since (and never duplicates, nor interleaves with samples a real engine took).
 * :func:`warm_up` loads each new deviation band's history from the store into its evaluator,
   so an engine that starts (or restarts) judges at once, with no warm-up period.
+
+Whatever the seeded schedule says, a demo has trouble under way when it starts: the first fill
+records its moment as the store's scenario anchor (a setting), and :func:`demo_model` gives
+every consumer (this history, the replay of recent states, the live simulator) the estate with
+the scenario's incidents pinned to that anchor (console.simulator.scenario).
 """
 
 from __future__ import annotations
@@ -40,8 +45,9 @@ from console.probes.prometheus import series_name
 from console.simulator.backfill import sample_times
 from console.simulator.catalogue import Metric, SeriesKey
 from console.simulator.incidents import IncidentKind
-from console.simulator.model import EstateModel
+from console.simulator.model import DEFAULT_SEED, EstateModel
 from console.simulator.noise import FloatArray
+from console.simulator.scenario import scenario_model
 from console.store import estate, samples
 from console.store.db import Store
 from console.store.entities import import_estate
@@ -50,6 +56,8 @@ log = logging.getLogger(__name__)
 
 #: The settings key recording how far demo history was written (JSON: until, seed).
 DEMO_HISTORY_SETTING = "demo.history"
+#: The settings key recording the demo's scenario (JSON: anchor, seed), set by the first fill.
+DEMO_SCENARIO_SETTING = "demo.scenario"
 HISTORY_DAYS = 7
 DAY_S = 86_400.0
 #: One sample a minute for the last day...
@@ -186,6 +194,41 @@ def import_demo(store: Store, simulator_url: str | None) -> Estate:
     return declared
 
 
+# -- the scenario ----------------------------------------------------------------------------
+
+
+def demo_model(store: Store) -> EstateModel:
+    """The simulated estate as this store knows it: its scenario pinned at its anchor.
+
+    A store without a scenario (not a demo store, or one first filled before scenarios
+    existed) gets the plain seeded estate, as its history has it.
+    """
+    raw = store.setting(DEMO_SCENARIO_SETTING)
+    if raw is None:
+        return EstateModel()
+    try:
+        data = json.loads(raw)
+        anchor = parse_iso(str(data["anchor"])).timestamp()
+        seed = int(data.get("seed", DEFAULT_SEED))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        log.warning("ignoring an unreadable %s setting: %r", DEMO_SCENARIO_SETTING, raw)
+        return EstateModel()
+    return scenario_model(anchor, seed)
+
+
+def anchor_scenario(store: Store, now: datetime) -> EstateModel:
+    """The store's model, anchoring its scenario at ``now`` if the store has never been filled.
+
+    A store with history but no scenario keeps the plain estate: pinning incidents into a past
+    already written without them would make its history and its live values disagree.
+    """
+    fresh = store.setting(DEMO_HISTORY_SETTING) is None
+    if fresh and store.setting(DEMO_SCENARIO_SETTING) is None:
+        scenario = {"anchor": isoformat(now), "seed": DEFAULT_SEED}
+        store.set_setting(DEMO_SCENARIO_SETTING, json.dumps(scenario))
+    return demo_model(store)
+
+
 # -- writing history -------------------------------------------------------------------------
 
 
@@ -271,7 +314,8 @@ def demo_history(
     Args:
         store: The store to fill.
         endpoints: The demo endpoints (others are fine: only metrics the model knows count).
-        model: The simulated estate (the demo seed by default, as the simulator serves it).
+        model: The simulated estate; by default the store's own (:func:`demo_model`), its
+            scenario anchored at ``now`` when the store has never been filled.
         now: Where history ends (the store's clock by default).
         days: How far back history starts on a store that has none.
 
@@ -279,8 +323,8 @@ def demo_history(
         What was written and how long it took.
     """
     began = time.perf_counter()
-    model = model if model is not None else EstateModel()
     now = now if now is not None else store.clock.now()
+    model = model if model is not None else anchor_scenario(store, now)
     end = now.timestamp()
     sources = demo_sources(model, endpoints)
     earliest = end - days * DAY_S

@@ -11,11 +11,12 @@ could not measure it (UNKNOWN, never CRITICAL).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from console.core.checks import CheckState, SoftHardPolicy, StateType, worst
+from console.core.checks import CheckState, CheckStatus, SoftHardPolicy, StateType, worst
 from console.core.endpoints import Endpoint, HeartbeatTarget
 from console.core.evaluation import Evaluation, MetricConfig, MetricEvaluator
+from console.core.flapping import FlapState
 from console.core.units import format_duration
 from console.engine.dispatch import check_state
 from console.probes.base import ProbeOutcome, ProbeResult
@@ -118,6 +119,21 @@ class EndpointJudge:
         evaluator = self._metrics.get(key)
         if evaluator is not None:
             evaluator.backfill(samples)
+
+    def restore(self, key: str | None, status: CheckStatus, flap: FlapState) -> None:
+        """Resume one evaluator from a remembered status and flap state (an engine's restart).
+
+        The evaluator is made afresh around them: call this before ``backfill``.
+        """
+        old = self._check if key is None else self._metrics.get(key)
+        if old is None:
+            return
+        state = replace(old.state, status=status, flap=flap)
+        evaluator = MetricEvaluator(old.config, state.last_seen_at, state=state)
+        if key is None:
+            self._check = evaluator
+        else:
+            self._metrics[key] = evaluator
 
     def judge(self, result: ProbeResult) -> list[Outcome]:
         """Feed one probe result to every evaluator; returns what each concluded."""

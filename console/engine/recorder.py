@@ -2,8 +2,9 @@
 
 The event loop only appends to the buffer; ``write`` runs on the engine's single writer thread,
 so a busy store (another process writing, a slow disk) never stalls the checks. Samples, the
-state-change events they caused, gaps and the engine's heartbeat setting of one batch commit
-together or not at all.
+state-change events they caused, the incidents those opened or resolved (applied after the
+events, see ``console.engine.incidents``), gaps and the engine's heartbeat setting of one batch
+commit together or not at all.
 """
 
 from __future__ import annotations
@@ -14,10 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from console.core.checks import CheckState
 from console.core.events import EventType, make_event
+from console.core.incident_policy import IncidentSettings
+from console.engine.incidents import Applied, IncidentOp, OutcomeHook, apply_ops, notify
 from console.store import events as event_log
 from console.store import samples
 from console.store.db import Store
+from console.store.results import EndpointResult, write_results
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +48,20 @@ class Batch:
     events: list[PendingEvent] = field(default_factory=list)
     gaps: list[tuple[int, int]] = field(default_factory=list)
     settings: dict[str, str] = field(default_factory=dict)
+    #: Each endpoint's newest result only: one upsert per endpoint checked, however often.
+    results: dict[str, EndpointResult] = field(default_factory=dict)
+    #: Incident operations, applied in order after the events.
+    incidents: list[IncidentOp] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.samples or self.events or self.gaps or self.settings)
+        return bool(
+            self.samples
+            or self.events
+            or self.gaps
+            or self.settings
+            or self.results
+            or self.incidents
+        )
 
 
 class Recorder:
@@ -64,11 +80,18 @@ class Recorder:
         self._series: dict[tuple[str, str], int] = {}
         self.written_samples = 0
         self.written_events = 0
+        #: The incident settings ops are applied with (None: read from the store each batch).
+        self.incident_settings: IncidentSettings | None = None
+        #: Called on the writer thread, after the commit, for each outcome that should notify.
+        self.on_incident: OutcomeHook | None = None
 
     @property
     def full(self) -> bool:
-        """Whether enough samples wait to be worth a write now."""
-        return len(self._pending.samples) >= self._batch_rows
+        """Whether a write is worth doing now: enough samples wait, or an incident operation.
+
+        An incident waits for no flush interval: someone may have to be told.
+        """
+        return len(self._pending.samples) >= self._batch_rows or bool(self._pending.incidents)
 
     def sample(self, endpoint: str, metric: str, ts_ms: int, value: float) -> None:
         """Queue one sample."""
@@ -88,10 +111,20 @@ class Recorder:
         """Queue one event (recorded with the store's actor and console id)."""
         self._pending.events.append(PendingEvent(type_, subject, payload, event_time))
 
+    def result(
+        self, endpoint: str, at_ms: int, state: CheckState, reason: str, duration_s: float = 0.0
+    ) -> None:
+        """Queue an endpoint's newest result (its own check's state); a newer one replaces it."""
+        self._pending.results[endpoint] = EndpointResult(endpoint, at_ms, state, reason, duration_s)
+
     def gap(self, start_ms: int, end_ms: int) -> None:
         """Queue missing data for every series."""
         if end_ms > start_ms:
             self._pending.gaps.append((start_ms, end_ms))
+
+    def incident(self, op: IncidentOp) -> None:
+        """Queue an incident operation (a HARD change's signal, a clear, a flapping mark)."""
+        self._pending.incidents.append(op)
 
     def setting(self, key: str, value: str) -> None:
         """Queue a setting (the last value queued wins)."""
@@ -140,6 +173,13 @@ class Recorder:
                 )
                 for key, value in batch.settings.items():
                     store.set_setting(key, value)
+                if batch.results:
+                    write_results(db, batch.results.values())
+                applied = (
+                    apply_ops(store, batch.incidents, self.incident_settings)
+                    if batch.incidents
+                    else Applied()
+                )
         except Exception as exc:  # a lost batch must not stop monitoring
             log.error(
                 "could not write %d samples and %d events to the store: %s",
@@ -151,3 +191,4 @@ class Recorder:
         self._series.update(new_series)
         self.written_samples += len(batch.samples)
         self.written_events += len(batch.events)
+        notify([applied], self.on_incident)

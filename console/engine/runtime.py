@@ -26,12 +26,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from console.core.checks import StateType
+from console.core.checks import CheckState
 from console.core.clock import Clock, isoformat
 from console.core.endpoints import Endpoint, HeartbeatTarget, ProbeKind
-from console.core.evaluation import moment
 from console.core.events import EventType
+from console.core.incident_policy import IncidentSettings
 from console.core.units import format_duration
+from console.engine.alerts import AlertIntake, InboundAlerts, InboundSettings, inbound_alerts
 from console.engine.backfill import warm_up
 from console.engine.dispatch import (
     CredentialCache,
@@ -43,6 +44,7 @@ from console.engine.dispatch import (
     client_session,
     execute,
 )
+from console.engine.incidents import MetricIncidents, OutcomeHook, seed_judge
 from console.engine.judge import (
     HEARTBEAT_METRIC,
     EndpointJudge,
@@ -50,7 +52,12 @@ from console.engine.judge import (
 )
 from console.engine.maintenance import housekeeping_loop
 from console.engine.once import poll_once
-from console.engine.receiver import DEFAULT_RECEIVER_HOST, DEFAULT_RECEIVER_PORT, Receiver
+from console.engine.receiver import (
+    DEFAULT_RECEIVER_HOST,
+    DEFAULT_RECEIVER_PORT,
+    Receiver,
+    Route,
+)
 from console.engine.recorder import DEFAULT_BATCH_ROWS, Recorder
 from console.engine.reports import CheckReport, build_report
 from console.engine.scheduler import (
@@ -60,12 +67,14 @@ from console.engine.scheduler import (
     Plan,
     detect_jump,
 )
+from console.engine.transitions import change_events
 from console.engine.watch import EndpointLoader, EndpointWatch, enabled_endpoints
 from console.probes.base import ProbeOutcome, ProbeResult
 from console.store import estate
 from console.store.db import Store
 from console.store.lock import EngineLock
 from console.store.samples import epoch_ms
+from console.store.status import ConfirmedState, confirmed_states
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +94,8 @@ MIN_TURN_S = 0.01
 #: state: a third of a second with the loop stopped, every few seconds, at 10,000 endpoints.
 #: What the engine loads at start is also frozen (``gc.freeze``): full collections skip it.
 GC_YOUNG_THRESHOLD = 100_000
+#: The alert routes' defaults (``Engine(inbound=None)``: no alert routes).
+DEFAULT_INBOUND = InboundSettings()
 
 Sleeper = Callable[[float, asyncio.Event], Awaitable[None]]
 
@@ -110,10 +121,6 @@ def gc_tuned_for_checks() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _subject(endpoint: Endpoint) -> str:
-    return f"endpoint:{endpoint.key}"
-
-
 class Engine:
     """The monitoring engine of one store.
 
@@ -130,6 +137,13 @@ class Engine:
         rng: Randomness for spreading and jitter.
         batch_rows: Samples that make a batch worth writing before its second is up.
         lock: Take the store's engine lock (off only for tests of the loop itself).
+        on_incident: Called for every incident outcome that should notify people (a new or
+            reopened incident, a worse severity, nothing holding it back), from the writer
+            thread right after the commit that recorded it; metric breaches and inbound alerts
+            alike. It runs off the event loop and holds up the next write while it runs: hand
+            the outcome over (a queue, a Qt queued signal) and return.
+        inbound: The alert routes' tokens and rate limit (``console.engine.alerts``); None
+            serves no alert routes.
     """
 
     def __init__(
@@ -147,6 +161,8 @@ class Engine:
         rng: random.Random | None = None,
         batch_rows: int = DEFAULT_BATCH_ROWS,
         lock: bool = True,
+        on_incident: OutcomeHook | None = None,
+        inbound: InboundSettings | None = DEFAULT_INBOUND,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -160,6 +176,13 @@ class Engine:
         self._rng = rng or random.Random()
         self._lock_wanted = lock
         self._recorder = Recorder(store, batch_rows=batch_rows)
+        self._recorder.on_incident = on_incident
+        self._on_incident = on_incident
+        self._incidents = MetricIncidents()
+        self._inbound = inbound
+        self._intake: AlertIntake | None = None
+        #: The alert routes while the receiver serves them.
+        self.alerts: InboundAlerts | None = None
         self._watch = EndpointWatch(store)
         self._plan = Plan(self._limits)
         self._endpoints: dict[str, Endpoint] = {}
@@ -184,6 +207,9 @@ class Engine:
         self.ready = asyncio.Event()
         #: Checks started so far (for status displays and tests).
         self.checks_started = 0
+        #: Whether more checks are overdue than may run at once, and how many are overdue.
+        self.lagging = False
+        self.overdue = 0
 
     # -- public ------------------------------------------------------------------------------
 
@@ -258,7 +284,9 @@ class Engine:
         if endpoint is None or judge is None:
             return
         wall = self._clock.now()
-        self._recorder.sample(key, HEARTBEAT_METRIC, epoch_ms(wall), 1.0)
+        at_ms = epoch_ms(wall)
+        self._recorder.sample(key, HEARTBEAT_METRIC, at_ms, 1.0)
+        self._recorder.result(key, at_ms, CheckState.OK, "heartbeat received")
         self._record(endpoint, judge.heartbeat(wall.timestamp()))
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -289,14 +317,37 @@ class Engine:
     async def _start_receiver(self) -> None:
         if self._receiver_port is None:
             return
-        receiver = Receiver(self, host=self._receiver_host, port=self._receiver_port)
-        await receiver.start()
+        routes: list[Route] = []
+        if self._inbound is not None and self._writer is not None:
+            self.alerts, self._intake = inbound_alerts(
+                self._store,
+                self._inbound,
+                credentials=self._credentials,
+                writer=self._writer,
+                clock=self._clock,
+                incident_settings=self._incident_settings,
+                hook=self._on_incident,
+            )
+            self._intake.start()
+            routes = self.alerts.routes()
+        receiver = Receiver(self, host=self._receiver_host, port=self._receiver_port, routes=routes)
+        try:
+            await receiver.start()
+        except BaseException:
+            await self._stop_receiver()
+            raise
         self.receiver = receiver
 
     async def _stop_receiver(self) -> None:
         receiver, self.receiver = self.receiver, None
         if receiver is not None:
             await receiver.stop()
+        intake, self._intake = self._intake, None
+        if intake is not None:
+            await intake.close()  # what was accepted is written before the last flush
+
+    def _incident_settings(self) -> IncidentSettings:
+        return self._incidents.settings
 
     def _begin(self) -> None:
         mono, wall = self._clock.monotonic(), self._clock.now()
@@ -411,6 +462,8 @@ class Engine:
         if not force and mono < self._next_reload:
             return
         self._next_reload = mono + RELOAD_EVERY_S
+        if self._incidents.refresh(self._store):
+            self._recorder.incident_settings = self._incidents.settings
         try:
             if not force and not self._watch.changed(mono):
                 return
@@ -432,12 +485,18 @@ class Engine:
         for key in [k for k in self._judges if k not in wanted]:
             del self._judges[key]
             self._results.pop(key, None)
+            self._incidents.forget(key)
             if self._dispatcher is not None:
                 self._dispatcher.forget(key)
+        confirmed: dict[tuple[str, str | None], ConfirmedState] | None = None
         for key, endpoint in wanted.items():
             judge = self._judges.get(key)
             if judge is None:
                 self._judges[key] = judge = EndpointJudge(endpoint, now)
+                # Resume where the store says each metric stands, so a restart neither confirms
+                # an open incident's breach again nor misses the recovery that resolves it.
+                confirmed = self._confirmed() if confirmed is None else confirmed
+                seed_judge(judge, confirmed)
             elif judge.endpoint != endpoint:
                 judge.update(endpoint, now)
             warm_up(self._store, judge, now)  # new bands judge at once, from stored history
@@ -447,6 +506,13 @@ class Engine:
         self._plan.sync_jobs(_jobs(wanted.values()), mono, self._rng)
         if changed:
             log.info("monitoring %d endpoints", len(wanted))
+
+    def _confirmed(self) -> dict[tuple[str, str | None], ConfirmedState]:
+        try:
+            return confirmed_states(self._store.read())
+        except Exception:  # a store hiccup: start fresh rather than not at all
+            log.exception("could not read the stored metric states; judging afresh")
+            return {}
 
     def _start_due(self, mono: float) -> None:
         entries = self._plan.entries
@@ -485,11 +551,15 @@ class Engine:
 
     def _absorb(self, endpoint: Endpoint, result: ProbeResult) -> None:
         key = endpoint.key
-        self._recorder.samples(key, epoch_ms(result.started_at), result.metrics)
+        at_ms = epoch_ms(result.started_at)
+        self._recorder.samples(key, at_ms, result.metrics)
         self._results[key] = result
         judge = self._judges.get(key)
         if judge is not None:
-            self._record(endpoint, judge.judge(result))
+            outcomes = judge.judge(result)
+            check = outcomes[0][1]  # the endpoint's own check comes first
+            self._recorder.result(key, at_ms, check.result, result.reason, result.duration_s)
+            self._record(endpoint, outcomes)
 
     def _tick(self, mono: float, wall: datetime) -> None:
         """Staleness of overdue endpoints, and heartbeat silence."""
@@ -501,48 +571,51 @@ class Engine:
                 self._record(judge.endpoint, judge.silence(now))
         # Every second over every endpoint: only the plan's entries are looked at until one
         # is overdue. Waiting for a due time on purpose (backoff included) is not silence; a
-        # check overdue by a whole interval (an engine that cannot keep up) is.
-        for key, entry in self._plan.entries.items():
-            if entry.running or mono - entry.due <= entry.job.interval_s:
-                continue
+        # check overdue by a whole interval is.
+        overdue = [
+            key
+            for key, entry in self._plan.entries.items()
+            if not entry.running and mono - entry.due > entry.job.interval_s
+        ]
+        if self._note_lagging(len(overdue), wall):
+            # More checks overdue than the engine may run at once: the engine is behind, not
+            # those endpoints. Judging each STALE and back would record two changes per check
+            # and slow a saturated engine further; one event says the engine lags, and views
+            # still show old data as STALE by its age.
+            return
+        for key in overdue:
             judge = judges.get(key)
             if judge is not None:
                 self._record(judge.endpoint, judge.tick(now))
 
+    def _note_lagging(self, overdue: int, wall: datetime) -> bool:
+        """Whether the engine is behind; records the moments it falls behind and catches up."""
+        lagging = overdue > self._plan.limits.global_cap
+        self.overdue = overdue
+        if lagging != self.lagging:
+            self.lagging = lagging
+            kind = EventType.ENGINE_LAGGING if lagging else EventType.ENGINE_CAUGHT_UP
+            payload = {**self._identity(), "overdue": overdue}
+            self._recorder.event(kind, self._engine_subject(), payload, wall)
+            log.warning(
+                "the engine %s: %d checks overdue by more than their interval",
+                "is behind" if lagging else "caught up",
+                overdue,
+            )
+        return lagging
+
     # -- recording ---------------------------------------------------------------------------
 
     def _record(self, endpoint: Endpoint, outcomes: Iterable[Outcome]) -> None:
-        """Turn state and flapping changes into events for the next batch."""
-        changed = [(k, e) for k, e in outcomes if e.changes or e.flap_change is not None]
-        if not changed:  # nearly every result
-            return
-        subject = _subject(endpoint)
-        for key, evaluation in changed:
-            common = {"endpoint": endpoint.key, "service": endpoint.service, "metric_key": key}
-            for change in evaluation.changes:
-                payload = {**change.payload(), **common}
-                self._recorder.event(
-                    EventType.METRIC_STATE_CHANGED, subject, payload, moment(change.at)
-                )
-                if change.state_type is StateType.HARD:
-                    log.info(
-                        "%s %s: %s -> %s: %s",
-                        endpoint.key,
-                        change.metric,
-                        change.from_state.name,
-                        change.to_state.name,
-                        change.reason,
-                    )
-            flap = evaluation.flap_change
-            if flap is not None:
-                payload = {
-                    **common,
-                    "metric": flap.metric,
-                    "event": flap.event.value,
-                    "percent": flap.percent,
-                    "reason": flap.reason,
-                }
-                self._recorder.event(EventType.METRIC_FLAPPING, subject, payload, moment(flap.at))
+        """Turn state and flapping changes into events and incident operations (next batch)."""
+        outcomes = list(outcomes)
+        for pending in change_events(endpoint, outcomes):
+            self._recorder.event(pending.type, pending.subject, pending.payload, pending.event_time)
+        ops = self._incidents.ops(endpoint, outcomes)
+        for op in ops:
+            self._recorder.incident(op)
+        if ops:
+            self._wake.set()  # write it now: the recorder counts itself full
 
     def _beat(self, wall: datetime, state: str) -> None:
         record = {**self._identity(), "beat": isoformat(wall), "state": state}
@@ -555,6 +628,7 @@ class Engine:
             "started": None if self.started_at is None else isoformat(self.started_at),
             "receiver": self.receiver_url,
             "endpoints": len(self._endpoints),
+            "overdue": self.overdue,
         }
 
     def _engine_subject(self) -> str:
@@ -565,6 +639,8 @@ class Engine:
             await self._flush()
         finally:
             self._flushing = None
+            if self._recorder.full:  # incidents queued during that write go next
+                self._wake.set()
 
     async def _flush(self) -> None:
         batch = self._recorder.take()

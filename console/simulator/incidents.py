@@ -50,11 +50,28 @@ class EffectOp(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Effect:
-    """One series an incident bends, and how much."""
+    """One series an incident bends, and how much.
+
+    Attributes:
+        series: The series bent.
+        op: How it is bent.
+        amount: By how much (or towards what), the same all along.
+        path: An amount that changes instead: (time, amount) points joined by straight lines,
+            held flat beyond the ends (a scenario's latency spike follows its band with it).
+    """
 
     series: SeriesKey
     op: EffectOp
     amount: float
+    path: tuple[tuple[float, float], ...] = ()
+
+    def amounts(self, times: FloatArray) -> FloatArray | float:
+        """The amount at each time (the constant amount itself when there is no path)."""
+        if not self.path:
+            return self.amount
+        at, amount = zip(*self.path, strict=True)
+        found: FloatArray = np.interp(times, at, amount)
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +88,9 @@ class Incident:
         effects: The series it bends; the first is the primary one.
         rise_power: 0 for a ramp-plateau-ramp shape; otherwise it rises as
             ((t - start) / (peak - start)) ** rise_power and falls linearly to the end.
+        knots: A drawn shape instead: (time, level) points, level 0 to 1, joined by straight
+            lines and 0 outside them (a scenario's pinned incidents use it; rise_power is then
+            ignored).
     """
 
     kind: IncidentKind
@@ -81,6 +101,7 @@ class Incident:
     magnitude: float
     effects: tuple[Effect, ...]
     rise_power: float = 0.0
+    knots: tuple[tuple[float, float], ...] = ()
 
     @property
     def series(self) -> SeriesKey:
@@ -98,6 +119,10 @@ class Incident:
 
     def envelope(self, times: FloatArray) -> FloatArray:
         """How far the incident is developed at each time, 0 (absent) to 1 (worst)."""
+        if self.knots:
+            at, level = zip(*self.knots, strict=True)
+            drawn: FloatArray = np.interp(times, at, level, left=0.0, right=0.0)
+            return drawn
         if self.rise_power == 0.0:
             ramp_in = min(2 * MINUTE, 0.15 * self.duration_s)
             ramp_out = min(4 * MINUTE, 0.25 * self.duration_s)

@@ -2,8 +2,9 @@
 
 Pure: no I/O, no state that a call changes. A series' value at a moment is its quiet baseline
 (a daily rhythm in the shop's main time zone, a slow drift and hashed noise) bent by whatever
-incidents the seeded schedule has under way then. The same seed and moment always give the same
-value, so the live server and a seven-day backfill agree point for point.
+incidents the seeded schedule, and any incidents pinned on top of it (a demo scenario's), have
+under way then. The same seed, pins and moment always give the same value, so the live server
+and a seven-day backfill agree point for point.
 """
 
 from __future__ import annotations
@@ -95,13 +96,22 @@ class EstateModel:
     Args:
         seed: Chooses the noise and the incident schedule; the same seed gives the same estate.
         catalogue: The services, consumer groups and disks to simulate.
+        pinned: Incidents that happen whatever the schedule says (a demo scenario's, see
+            console.simulator.scenario), merged with the scheduled ones everywhere.
     """
 
-    def __init__(self, seed: int = DEFAULT_SEED, catalogue: Catalogue = DEMO_CATALOGUE) -> None:
+    def __init__(
+        self,
+        seed: int = DEFAULT_SEED,
+        catalogue: Catalogue = DEMO_CATALOGUE,
+        *,
+        pinned: Sequence[Incident] = (),
+    ) -> None:
         self._seed = seed
         self._catalogue = catalogue
         self._series = catalogue.series()
         self._schedule = Schedule(seed, catalogue)
+        self._pinned = tuple(sorted(pinned, key=_order))
         self._keys: dict[tuple[str, str], int] = {}
         self._by_service = {
             svc.id: tuple(key for key in self._series if key.service == svc.id)
@@ -117,6 +127,11 @@ class EstateModel:
     def catalogue(self) -> Catalogue:
         """What is simulated."""
         return self._catalogue
+
+    @property
+    def pinned(self) -> tuple[Incident, ...]:
+        """The incidents pinned on top of the schedule, in order of start."""
+        return self._pinned
 
     def series(self) -> tuple[SeriesKey, ...]:
         """Every gauge series the estate exposes."""
@@ -143,12 +158,18 @@ class EstateModel:
         return {key: self.value_at(key, t) for key in self._series}
 
     def incidents_between(self, t0: float, t1: float) -> list[Incident]:
-        """Incidents active at some moment of [t0, t1), in order of start."""
-        return self._schedule.between(t0, t1)
+        """Incidents active at some moment of [t0, t1), scheduled or pinned, in order of start."""
+        found = self._schedule.between(t0, t1)
+        pinned = [
+            incident for incident in self._pinned if incident.start < t1 and incident.end > t0
+        ]
+        if not pinned:
+            return found
+        return sorted(found + pinned, key=_order)
 
     def active_incidents(self, t: float) -> list[Incident]:
-        """Incidents under way at t."""
-        return self._schedule.active(t)
+        """Incidents under way at t, scheduled or pinned."""
+        return [incident for incident in self.incidents_between(t, t + 1e-6) if incident.active(t)]
 
     def requests_total(self, service: str, t: float) -> float:
         """Requests the service has served since its start: a counter that never goes down.
@@ -177,7 +198,7 @@ class EstateModel:
         """
         profile = self._catalogue.service(service)
         version = self.version_at(service, t)
-        active = [incident for incident in self._schedule.active(t) if incident.service == service]
+        active = [incident for incident in self.active_incidents(t) if incident.service == service]
         if any(incident.kind is IncidentKind.OUTAGE for incident in active):
             # A load balancer answers for the dead backend at once.
             (jitter,) = unit_floats(self._seed, service, "down", math.floor(t), count=1)
@@ -248,21 +269,26 @@ class EstateModel:
         add = np.zeros_like(values)
         pull = np.zeros_like(values)
         target = np.zeros_like(values)
-        for incident in self._schedule.between(float(times.min()), float(times.max()) + 1e-6):
+        for incident in self.incidents_between(float(times.min()), float(times.max()) + 1e-6):
             effects = [effect for effect in incident.effects if effect.series == series]
             if not effects:
                 continue
             envelope = incident.envelope(times)
             for effect in effects:
+                amount = effect.amounts(times)
                 if effect.op is EffectOp.SCALE:
-                    scale = np.maximum(scale, 1.0 + effect.amount * envelope)
+                    scale = np.maximum(scale, 1.0 + amount * envelope)
                 elif effect.op is EffectOp.ADD:
-                    add = np.maximum(add, effect.amount * envelope)
+                    add = np.maximum(add, amount * envelope)
                 else:
-                    target = np.where(envelope > pull, effect.amount, target)
+                    target = np.where(envelope > pull, amount, target)
                     pull = np.maximum(pull, envelope)
         bent = values * scale + add
         return bent + (target - bent) * pull
+
+
+def _order(incident: Incident) -> tuple[float, str]:
+    return (incident.start, incident.kind.value)
 
 
 def _clip(metric: Metric, values: FloatArray) -> FloatArray:

@@ -36,14 +36,22 @@ class RunningSimulator:
     Attributes:
         host: The loopback address it is bound to.
         port: The port it is bound to (the free port chosen when asked for port 0).
-        model: The model it serves.
     """
 
-    def __init__(self, runner: web.AppRunner, host: str, port: int, model: EstateModel) -> None:
+    def __init__(self, runner: web.AppRunner, host: str, port: int, routes: _Routes) -> None:
         self._runner = runner
+        self._routes = routes
         self.host = host
         self.port = port
-        self.model = model
+
+    @property
+    def model(self) -> EstateModel:
+        """The model it serves."""
+        return self._routes.model
+
+    def use(self, model: EstateModel) -> None:
+        """Serve another model from now on (a demo store's scenario, once the store is open)."""
+        self._routes.model = model
 
     @property
     def url(self) -> str:
@@ -69,33 +77,33 @@ class _Routes:
     """Request handlers reading the model at the clock's time."""
 
     def __init__(self, model: EstateModel, clock: Clock, delay_scale: float) -> None:
-        self._model = model
+        self.model = model
         self._clock = clock
         self._delay_scale = delay_scale
-        self._services = frozenset(model.services())
 
     async def index(self, request: web.Request) -> web.Response:
         return web.json_response(
             {
                 "estate": "oncall-console demo",
-                "seed": self._model.seed,
+                "seed": self.model.seed,
                 "metrics": "/metrics",
-                "health": [f"/health/{service}" for service in self._model.services()],
+                "health": [f"/health/{service}" for service in self.model.services()],
             }
         )
 
     async def metrics(self, request: web.Request) -> web.Response:
         t = self._clock.now().timestamp()
         # A page costs some milliseconds of numpy: keep them off the event loop.
-        text = await asyncio.to_thread(page, self._model, t)
+        text = await asyncio.to_thread(page, self.model, t)
         return web.Response(body=text.encode(), headers={"Content-Type": CONTENT_TYPE})
 
     async def health(self, request: web.Request) -> web.Response:
         service = request.match_info["service"]
-        if service not in self._services:
+        model = self.model
+        if service not in model.services():
             return web.json_response({"error": f"no service {service!r} here"}, status=404)
         now = self._clock.now()
-        health = self._model.health_at(service, now.timestamp())
+        health = model.health_at(service, now.timestamp())
         await asyncio.sleep(min(health.latency_ms / 1000 * self._delay_scale, MAX_HEALTH_DELAY_S))
         body = {
             "service": service,
@@ -115,7 +123,10 @@ def make_app(model: EstateModel, clock: Clock, delay_scale: float = 1.0) -> web.
         clock: Whose time the model is read at.
         delay_scale: Multiplies the health endpoints' simulated latency (0 answers at once).
     """
-    routes = _Routes(model, clock, delay_scale)
+    return _application(_Routes(model, clock, delay_scale))
+
+
+def _application(routes: _Routes) -> web.Application:
     app = web.Application()
     app.router.add_get("/", routes.index)
     app.router.add_get("/metrics", routes.metrics)
@@ -163,8 +174,8 @@ async def start(
     """
     address = _loopback(host)
     estate = model if model is not None else EstateModel()
-    app = make_app(estate, clock if clock is not None else SystemClock(), delay_scale)
-    runner = web.AppRunner(app, access_log=None)
+    routes = _Routes(estate, clock if clock is not None else SystemClock(), delay_scale)
+    runner = web.AppRunner(_application(routes), access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, address, port).start()
@@ -173,7 +184,7 @@ async def start(
         reason = error.strerror or str(error)
         raise SimulatorError(f"cannot listen on {address} port {port}: {reason}") from error
     bound_port = int(runner.addresses[0][1])
-    return RunningSimulator(runner, address, bound_port, estate)
+    return RunningSimulator(runner, address, bound_port, routes)
 
 
 def serve_forever(

@@ -9,7 +9,9 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from console.store.incident_rows import replay as replay_incidents
 from console.store.preflight import MIGRATION_SET
+from console.store.projections import replay_metric_states
 
 migrations = Migrations(MIGRATION_SET)
 
@@ -235,3 +237,133 @@ def m003_endpoints(db: Database) -> None:
     """Monitored endpoints: probe kind, timing, owning service and the full record as JSON."""
     for statement in _split(_ENDPOINTS):
         db.execute(statement)
+
+
+# The monitoring view's read model. `metric_states` is a projection of metric.state_changed and
+# metric.flapping (rebuilt from the log like every derived table); `metric_key` is '' for the
+# endpoint's own check because a NULL in a primary key would make every check row distinct.
+# `endpoint_results` is not in the log at all: the engine's recorder upserts each endpoint's
+# newest result once per batch, so it costs O(endpoints checked) per flush, not one event per
+# check.
+_STATUS = """
+CREATE TABLE metric_states (
+    endpoint TEXT NOT NULL,
+    metric_key TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    state TEXT NOT NULL,
+    state_type TEXT NOT NULL,
+    hard_state TEXT NOT NULL,
+    flapping INTEGER NOT NULL DEFAULT 0 CHECK (flapping IN (0, 1)),
+    flap_percent REAL,
+    since TEXT NOT NULL,
+    changed_at TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    value REAL,
+    band_low REAL,
+    band_high REAL,
+    changed_seq INTEGER NOT NULL,
+    PRIMARY KEY (endpoint, metric_key)
+) WITHOUT ROWID;
+CREATE TABLE endpoint_results (
+    endpoint TEXT PRIMARY KEY,
+    at_ms INTEGER NOT NULL,
+    first_ms INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    duration_s REAL NOT NULL
+) WITHOUT ROWID;
+"""
+
+
+@migrations(name="m004_status")
+def m004_status(db: Database) -> None:
+    """Each metric's current state (a projection) and each endpoint's newest result.
+
+    A store that already logged state changes gets them projected here, so its monitoring view
+    is right at once (a later migration that reshapes ``metric_states`` must drop and replay it
+    the same way, after its own change).
+    """
+    for statement in _split(_STATUS):
+        db.execute(statement)
+    replay_metric_states(db)
+
+
+# Incidents (see console/store/incident_rows.py). `incidents`, `incident_keys`, `silences` and
+# `alert_routing` are projections of the log. `incident_repeats` is not: it counts repeats of a
+# signal without an event each, so `events.rebuild` leaves it alone (and it has no foreign key,
+# which a rebuild's delete of `incidents` would trip). `next_due_at` is escalation's column: the
+# projection never writes it. No foreign keys to teams or services either: an incident is
+# history and outlives a deleted service; `number` is not unique because logs merged from other
+# consoles may bring their own INC-7.
+_INCIDENTS = """
+CREATE TABLE incidents (
+    id TEXT PRIMARY KEY,
+    number INTEGER NOT NULL CHECK (number > 0),
+    title TEXT NOT NULL,
+    summary TEXT,
+    source TEXT NOT NULL,
+    dedup_key TEXT NOT NULL,
+    service TEXT,
+    team TEXT,
+    severity TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    priority_reason TEXT NOT NULL,
+    priority_overridden INTEGER NOT NULL DEFAULT 0 CHECK (priority_overridden IN (0, 1)),
+    state TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    detected_at TEXT NOT NULL,
+    acknowledged_at TEXT,
+    acknowledged_by TEXT,
+    mitigated_at TEXT,
+    resolved_at TEXT,
+    resolved_by TEXT,
+    resolve_reason TEXT,
+    snoozed_until TEXT,
+    flapping INTEGER NOT NULL DEFAULT 0 CHECK (flapping IN (0, 1)),
+    parent TEXT,
+    merged_into TEXT,
+    labels TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(labels)),
+    reporter TEXT,
+    impact TEXT,
+    recurrences INTEGER NOT NULL DEFAULT 0,
+    last_seen_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    drill INTEGER NOT NULL DEFAULT 0 CHECK (drill IN (0, 1)),
+    next_due_at TEXT
+);
+CREATE INDEX incidents_state ON incidents (state, priority, detected_at);
+CREATE INDEX incidents_number ON incidents (number);
+CREATE INDEX incidents_service ON incidents (service, state);
+CREATE INDEX incidents_team ON incidents (team, state);
+CREATE INDEX incidents_parent ON incidents (parent) WHERE parent IS NOT NULL;
+CREATE INDEX incidents_dedup ON incidents (dedup_key, detected_at);
+CREATE INDEX incidents_due ON incidents (next_due_at) WHERE next_due_at IS NOT NULL;
+CREATE TABLE incident_keys (
+    dedup_key TEXT NOT NULL,
+    incident TEXT NOT NULL,
+    PRIMARY KEY (dedup_key, incident)
+) WITHOUT ROWID;
+CREATE TABLE incident_repeats (
+    incident TEXT PRIMARY KEY,
+    count INTEGER NOT NULL CHECK (count >= 1),
+    last_seen_at TEXT NOT NULL
+);
+CREATE TABLE silences (
+    key TEXT PRIMARY KEY,
+    spec TEXT NOT NULL CHECK (json_valid(spec)),
+    created_by TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE alert_routing (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    spec TEXT NOT NULL CHECK (json_valid(spec))
+);
+"""
+
+
+@migrations(name="m005_incidents")
+def m005_incidents(db: Database) -> None:
+    """Incidents (a projection of their timelines), repeat counters, silences and routes."""
+    for statement in _split(_INCIDENTS):
+        db.execute(statement)
+    replay_incidents(db)

@@ -7,18 +7,29 @@ recreated from the log alone.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from sqlite_utils import Database
 
 from console.core import codec
+from console.core.checks import CheckState, StateType
 from console.core.clock import isoformat
 from console.core.events import Event, EventType
+from console.core.flapping import FlapEvent
 from console.core.models import SEVERITY_ORDER
+from console.store import incident_rows
+
+log = logging.getLogger(__name__)
 
 #: Child tables first, so that deleting in this order never trips a foreign key.
 DERIVED_TABLES: tuple[str, ...] = (
+    "incident_keys",
+    "incidents",
+    "silences",
+    "alert_routing",
+    "metric_states",
     "runbook_search",
     "runbook_services",
     "runbook_versions",
@@ -225,6 +236,130 @@ def _deleter(table: str, pk: str, extra: tuple[str, ...] = ()) -> Callable[[Data
     return delete
 
 
+# -- the monitoring read model -------------------------------------------------------------
+
+#: ``metric_states.metric_key`` of an endpoint's own check (its events carry None).
+CHECK_KEY = ""
+_METRIC_EVENTS = (EventType.METRIC_STATE_CHANGED, EventType.METRIC_FLAPPING)
+
+
+def _metric_state(db: Database, seq: int, event_time: str, payload: dict[str, Any]) -> None:
+    """A state change: the latest state, its type, the confirmed state and when it began.
+
+    A SOFT change only moves the latest state; it is confirmed (HARD) when it lands on the
+    confirmed state again. A change that only confirms the latest state (SOFT WARNING becoming
+    HARD WARNING) keeps ``since``: the metric has been WARNING since it was first seen so.
+    """
+    endpoint, key = payload["endpoint"], payload["metric_key"] or CHECK_KEY
+    to = CheckState(payload["to"])
+    hard = StateType(payload["type"]) is StateType.HARD
+    row = db.execute(
+        "SELECT state, hard_state, since FROM metric_states WHERE endpoint = ? AND metric_key = ?",
+        [endpoint, key],
+    ).fetchone()
+    # A fresh evaluator is a confirmed OK: that is what a first SOFT change departs from.
+    old_state, old_hard, since = row if row is not None else (None, CheckState.OK.value, None)
+    hard_state = to.value if hard else old_hard
+    confirmed = hard or to.value == hard_state
+    at = payload["at"]
+    band = payload.get("band") or {}
+    values = {
+        "endpoint": endpoint,
+        "metric_key": key,
+        "metric": payload["metric"],
+        "state": to.value,
+        "state_type": (StateType.HARD if confirmed else StateType.SOFT).value,
+        "hard_state": hard_state,
+        "since": since if old_state == to.value else at,
+        "changed_at": at,
+        "reason": payload["reason"],
+        "value": payload.get("value"),
+        "band_low": band.get("low"),
+        "band_high": band.get("high"),
+        "changed_seq": seq,
+    }
+    _upsert_state(db, values)
+
+
+def _metric_flapping(db: Database, seq: int, event_time: str, payload: dict[str, Any]) -> None:
+    """A flapping start or stop; the state itself is left as the state changes set it."""
+    endpoint, key = payload["endpoint"], payload["metric_key"] or CHECK_KEY
+    flapping = FlapEvent(payload["event"]) is FlapEvent.STARTED
+    updated = db.execute(
+        "UPDATE metric_states SET flapping = ?, flap_percent = ?, changed_seq = ? "
+        "WHERE endpoint = ? AND metric_key = ?",
+        [int(flapping), payload.get("percent"), seq, endpoint, key],
+    ).rowcount
+    if not updated:  # flapping needs state changes first; tolerate a log that lacks them
+        _upsert_state(
+            db,
+            {
+                "endpoint": endpoint,
+                "metric_key": key,
+                "metric": payload["metric"],
+                "state": CheckState.OK.value,
+                "state_type": StateType.HARD.value,
+                "hard_state": CheckState.OK.value,
+                "flapping": int(flapping),
+                "flap_percent": payload.get("percent"),
+                "since": event_time,
+                "changed_at": event_time,
+                "reason": payload.get("reason", ""),
+                "changed_seq": seq,
+            },
+        )
+
+
+def _upsert_state(db: Database, row: dict[str, Any]) -> None:
+    cols = list(row)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in ("endpoint", "metric_key"))
+    db.execute(
+        f"INSERT INTO metric_states ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)}) "
+        f"ON CONFLICT (endpoint, metric_key) DO UPDATE SET {updates}",
+        [row[c] for c in cols],
+    )
+
+
+_METRIC_PROJECTORS: dict[EventType, Callable[[Database, int, str, dict[str, Any]], None]] = {
+    EventType.METRIC_STATE_CHANGED: _metric_state,
+    EventType.METRIC_FLAPPING: _metric_flapping,
+}
+
+
+def _project_metric(db: Database, event: Event) -> None:
+    row = db.execute("SELECT seq FROM events WHERE id = ?", [event.id]).fetchone()
+    seq = 0 if row is None else int(row[0])
+    _apply_metric(db, event.type, seq, isoformat(event.event_time), dict(event.payload))
+
+
+def _apply_metric(
+    db: Database, type_: EventType, seq: int, event_time: str, payload: dict[str, Any]
+) -> None:
+    # A payload this code cannot read is kept in the log but not shown: failing here would lose
+    # the engine's whole batch (its samples too) or make the log impossible to rebuild.
+    try:
+        _METRIC_PROJECTORS[type_](db, seq, event_time, payload)
+    except (KeyError, TypeError, ValueError) as exc:
+        log.warning("event %d (%s) has a payload the status cannot use: %r", seq, type_.value, exc)
+
+
+def replay_metric_states(db: Database) -> int:
+    """Recreate ``metric_states`` from the log alone; returns the events replayed.
+
+    Used by the migration that adds the table (a store that already logged state changes);
+    ``events.rebuild`` replays it with everything else through :func:`project`.
+    """
+    db.execute("DELETE FROM metric_states")
+    wanted = [t.value for t in _METRIC_EVENTS]
+    rows = db.execute(
+        "SELECT seq, type, event_time, payload FROM events WHERE type IN (?, ?) ORDER BY seq",
+        wanted,
+    ).fetchall()
+    for seq, type_, event_time, payload in rows:
+        _apply_metric(db, EventType(type_), int(seq), event_time, json.loads(payload))
+    return len(rows)
+
+
 _PROJECTORS: dict[EventType, Callable[[Database, Event], None]] = {
     EventType.MEMBER_UPSERTED: _member,
     EventType.MEMBER_DELETED: _deleter("members", "email"),
@@ -239,9 +374,50 @@ _PROJECTORS: dict[EventType, Callable[[Database, Event], None]] = {
     EventType.RESOURCE_UPSERTED: _resource,
     EventType.RESOURCE_DELETED: _deleter("resources", "key"),
     EventType.ENDPOINT_UPSERTED: _endpoint,
-    EventType.ENDPOINT_DELETED: _deleter("endpoints", "key"),
+    EventType.ENDPOINT_DELETED: _deleter(
+        "endpoints",
+        "key",
+        (
+            "DELETE FROM metric_states WHERE endpoint = ?",
+            # Not derived (the recorder writes it) but meaningless once the endpoint is gone.
+            "DELETE FROM endpoint_results WHERE endpoint = ?",
+        ),
+    ),
     EventType.PRIORITY_MATRIX_SET: _matrix,
+    EventType.METRIC_STATE_CHANGED: _project_metric,
+    EventType.METRIC_FLAPPING: _project_metric,
 }
+
+
+# -- incidents and alerting configuration --------------------------------------------------
+
+
+def _silence(db: Database, event: Event) -> None:
+    after = event.payload["after"]
+    _upsert(
+        db,
+        "silences",
+        "key",
+        {
+            "key": after["key"],
+            "spec": _js(after),
+            "created_by": event.actor,
+            "updated_at": isoformat(event.event_time),
+        },
+    )
+
+
+def _routing(db: Database, event: Event) -> None:
+    _upsert(db, "alert_routing", "id", {"id": 1, "spec": _js(event.payload["after"])})
+
+
+_PROJECTORS.update(
+    {
+        EventType.SILENCE_UPSERTED: _silence,
+        EventType.SILENCE_DELETED: _deleter("silences", "key"),
+        EventType.ROUTING_SET: _routing,
+    }
+)
 
 
 def project(db: Database, event: Event) -> None:
@@ -249,3 +425,6 @@ def project(db: Database, event: Event) -> None:
     projector = _PROJECTORS.get(event.type)
     if projector is not None:
         projector(db, event)
+    elif event.subject.startswith("incident:") and event.type.value.startswith("incident."):
+        # Every incident.* type, today's and those later versions add: the fold decides.
+        incident_rows.project(db, event)

@@ -12,6 +12,8 @@ from PySide6.QtWidgets import QApplication
 from console.secrets import KeyringStatus, backend_status
 from console.store.db import Store
 from console.store.errors import StoreRefused
+from console.ui.alerting import AlertingController
+from console.ui.dialogs.settings import SettingsDialog
 from console.ui.engine_host import EngineHost, EngineStatus, HostState, read_status
 from console.ui.estate import EstateModel
 from console.ui.mainwindow import MainWindow
@@ -51,6 +53,22 @@ class Options(Protocol):
     def demo(self) -> bool:
         """Whether the app also serves the simulated demo estate for its engine."""
 
+    @property
+    def wall(self) -> bool:
+        """Show the NOC wall instead of the main window."""
+
+    @property
+    def minimised(self) -> bool:
+        """Start in the system tray (a minimised window where there is none)."""
+
+    @property
+    def screen(self) -> int | None:
+        """The wall's screen (0-based), None for the primary one."""
+
+    @property
+    def rotate_s(self) -> float:
+        """Seconds each wall page stays before the next."""
+
 
 class ScreenshotError(Exception):
     """A screenshot could not be taken (the message says why)."""
@@ -78,12 +96,21 @@ class Console(QObject):
 
     With an ``engine`` host, :meth:`start` also starts the monitoring engine in this process
     (it stands by when another process's engine monitors the store) and :meth:`close` stops it.
+    With ``alerting``, it also notifies, sounds the alarm and shows the tray icon
+    (:attr:`alerting`); screenshots and the wall go without, so they stay silent.
     """
 
     #: The first load has finished and nothing is pending: the window shows real data.
     ready = Signal()
 
-    def __init__(self, store: Store, app: QApplication, engine: EngineHost | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        app: QApplication,
+        engine: EngineHost | None = None,
+        *,
+        alerting: bool = False,
+    ) -> None:
         """Wire the worker, the estate model, the theme and the window around ``store``."""
         super().__init__()
         self.store = store
@@ -97,10 +124,17 @@ class Console(QObject):
             self.estate = EstateModel(store, self.runner, self)
             self.themes = ThemeController(app, parent=self)
             self.window = MainWindow(self.estate, self.themes.theme)
+            self.alerting: AlertingController | None = None
+            if alerting:
+                self.alerting = AlertingController(
+                    store, self.runner, self.window, self.themes.theme, engine=engine, parent=self
+                )
         except BaseException:
             self.runner.shutdown()  # a running QThread must not be destroyed
             raise
         self._ready = False
+        self.settings_dialog: SettingsDialog | None = None
+        self.window.settingsRequested.connect(self.open_settings)
         self.estate.changed.connect(self._check_ready)
         self.runner.idle.connect(self._check_ready)
 
@@ -127,6 +161,27 @@ class Console(QObject):
             self.estate.reload()
         self.refresh_engine_status()
         self.runner.submit(backend_status, self._on_keyring_status, self._on_keyring_failed)
+        if self.alerting is not None:
+            self.alerting.start()
+
+    def open_settings(self) -> SettingsDialog:
+        """Open the settings dialog over the window (or raise the one already open)."""
+        if self.settings_dialog is not None:
+            self.settings_dialog.raise_()
+            self.settings_dialog.activateWindow()
+            return self.settings_dialog
+        dialog = SettingsDialog(self.store, self.runner, parent=self.window)
+        if self.alerting is not None:
+            self.alerting.follow(dialog)
+        self.settings_dialog = dialog
+
+        def finished() -> None:
+            self.settings_dialog = None
+            dialog.deleteLater()
+
+        dialog.finished.connect(finished)
+        dialog.open()
+        return dialog
 
     def _on_keyring_status(self, status: KeyringStatus) -> None:
         explanation = status.explanation or f"Credentials are read from {status.backend}."
@@ -162,6 +217,8 @@ class Console(QObject):
         """Stop the engine and the worker, then drop the window (without asking) and the store."""
         self._status_timer.stop()
         self.estate.stop_watching()
+        if self.alerting is not None:
+            self.alerting.close()
         if self.engine is not None:
             self.engine.stop()
         self.runner.shutdown()
@@ -195,6 +252,24 @@ def screenshot(console: Console, path: Path, page: str | None, size: tuple[int, 
         raise ScreenshotError(f"could not write {path}")
 
 
+def _run_wall(console: Console, app: QApplication, options: Options) -> int:
+    from console.ui.wall.launch import make_wall, run_wall, wall_screenshot
+    from console.ui.wall.window import WallSettings
+
+    settings = WallSettings(rotate_s=options.rotate_s)
+    if options.screenshot is None:
+        return run_wall(console, app, options.screen, settings, options.size)
+    wall = make_wall(console, options.screen, settings)
+    try:
+        wall_screenshot(console, wall, options.screenshot, options.size)
+    except ScreenshotError as exc:
+        print(f"oncall-console: {exc.message}", file=sys.stderr)
+        return 2
+    finally:
+        wall.deleteLater()
+    return 0
+
+
 def run(options: Options) -> int:
     """Open the store, build the window, then run it (or render one screenshot)."""
     app = application()
@@ -204,8 +279,12 @@ def run(options: Options) -> int:
         print(f"oncall-console: {exc}", file=sys.stderr)
         return 3
     store.act_as(options.actor)
-    console = Console(store, app, EngineHost(store, demo=options.demo))
+    # Screenshots and the wall stay silent: no notifications, no alarm, no tray.
+    silent = options.wall or options.screenshot is not None
+    console = Console(store, app, EngineHost(store, demo=options.demo), alerting=not silent)
     try:
+        if options.wall:
+            return _run_wall(console, app, options)
         if options.screenshot is not None:
             try:
                 screenshot(console, options.screenshot, options.page, options.size)
@@ -217,7 +296,10 @@ def run(options: Options) -> int:
             print(f"oncall-console: there is no page {options.page!r}", file=sys.stderr)
             return 2
         console.window.resize(*options.size)
-        console.window.show()
+        if console.alerting is not None:
+            console.alerting.show_at_start(minimised=options.minimised)
+        else:
+            console.window.show()
         console.start()
         return app.exec()
     finally:

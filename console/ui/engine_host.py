@@ -26,8 +26,9 @@ from typing import Any
 
 from console.core.clock import Clock, parse_iso
 from console.core.units import format_duration
-from console.engine.backfill import import_demo
+from console.engine.backfill import demo_model, import_demo
 from console.engine.dispatch import SecretSource
+from console.engine.incidents import OutcomeHook
 from console.engine.receiver import DEFAULT_RECEIVER_PORT
 from console.engine.runtime import HEARTBEAT_EVERY_S, HEARTBEAT_SETTING, Engine
 from console.secrets import SecretStore, install_log_redaction
@@ -93,6 +94,9 @@ class EngineHost:
         #: The running engine's receiver, and the simulated estate it watches (with ``demo``).
         self.receiver_url: str | None = None
         self.simulator_url: str | None = None
+        #: Called on the engine's writer thread for each incident outcome that should notify
+        #: (``Engine(on_incident=)``); set it before :meth:`start`.
+        self.on_incident: OutcomeHook | None = None
 
     @property
     def clock(self) -> Clock:
@@ -171,7 +175,8 @@ class EngineHost:
         simulator: RunningSimulator | None = None
         try:
             if self._demo and not stop.is_set():
-                simulator = await start_simulator(port=0)
+                # The store's own estate: its scenario continues live where its history ends.
+                simulator = await start_simulator(port=0, model=demo_model(self._store))
                 self.simulator_url = simulator.url
                 import_demo(self._store, simulator.url)  # nothing polls it before this is done
             if not stop.is_set():
@@ -185,7 +190,14 @@ class EngineHost:
         self, stop: asyncio.Event, secrets: SecretSource | None, port: int | None
     ) -> None:
         # The host holds the lock (taken before the demo is aimed at this process's simulator).
-        engine = Engine(self._store, self.clock, secrets=secrets, receiver_port=port, lock=False)
+        engine = Engine(
+            self._store,
+            self.clock,
+            secrets=secrets,
+            receiver_port=port,
+            lock=False,
+            on_incident=self.on_incident,
+        )
         running = asyncio.create_task(engine.run(stop))
         ready = asyncio.create_task(engine.ready.wait())
         await asyncio.wait({running, ready}, return_when=asyncio.FIRST_COMPLETED)

@@ -25,6 +25,7 @@ from console.ui import icons
 from console.ui.estate import EstateModel
 from console.ui.theme import Theme
 from console.ui.views.editor import RecordEditor
+from console.ui.views.incidents import IncidentsPage
 from console.ui.views.monitoring import MonitoringPage
 from console.ui.views.page import Page
 from console.ui.views.placeholder import PLANNED, PlaceholderPage
@@ -39,6 +40,7 @@ SHORTCUTS = (
     ("Ctrl+S", "Save the record being edited"),
     ("Delete", "Delete the selected record (in a list; asks first)"),
     ("Ctrl+F", "Filter or search the current list"),
+    ("Ctrl+,", "Settings"),
     ("Tab / Shift+Tab", "Move between fields"),
     ("Ctrl+Q", "Quit"),
 )
@@ -48,7 +50,7 @@ def build_pages(estate: EstateModel, theme: Theme) -> list[Page]:
     """Every page in sidebar order."""
     planned = {p.title: p for p in PLANNED}
     return [
-        PlaceholderPage(planned["Incidents"], theme),
+        IncidentsPage(estate, theme),
         MonitoringPage(estate, theme),
         TeamsPage(estate, theme),
         ServicesPage(estate, theme),
@@ -65,6 +67,8 @@ class MainWindow(QMainWindow):
 
     #: Sent with the page's title whenever the current page changes.
     pageChanged = Signal(str)
+    #: File > Settings (Ctrl+,) was chosen; the application opens the settings dialog.
+    settingsRequested = Signal()
 
     def __init__(self, estate: EstateModel, theme: Theme, parent: QWidget | None = None) -> None:
         """Build sidebar, pages, menus and status bar around ``estate``."""
@@ -80,11 +84,16 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(page)
             page.message.connect(self.show_message)
         central = QWidget()
-        row = QHBoxLayout(central)
+        # Bars across the top (the incident banner, see add_top_bar), then sidebar and pages.
+        self._top_bars = QVBoxLayout(central)
+        self._top_bars.setContentsMargins(0, 0, 0, 0)
+        self._top_bars.setSpacing(0)
+        row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
         row.addWidget(self._build_sidebar())
         row.addWidget(self.stack, 1)
+        self._top_bars.addLayout(row, 1)
         self.setCentralWidget(central)
         self._build_menus()
         self._build_status_bar(estate.store.path)
@@ -142,6 +151,12 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
+        self.settings_action = self._action(
+            "&Settings…", "Ctrl+,", lambda: self.settingsRequested.emit()
+        )
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
         self.quit_action = self._action("&Quit", "Ctrl+Q", self.close)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         file_menu.addAction(self.quit_action)
@@ -216,6 +231,10 @@ class MainWindow(QMainWindow):
     def show_message(self, text: str) -> None:
         """A transient message in the status bar."""
         self.statusBar().showMessage(text, 8000)
+
+    def add_top_bar(self, bar: QWidget) -> None:
+        """Put ``bar`` (the incident banner) across the top, above the sidebar and the pages."""
+        self._top_bars.insertWidget(self._top_bars.count() - 1, bar)
 
     def page_names(self) -> list[str]:
         """Titles of the pages, in sidebar order."""

@@ -22,15 +22,24 @@ from console.core import codec
 from console.core.checks import CheckState
 from console.core.clock import FakeClock
 from console.core.endpoints import Endpoint, TcpTarget
+from console.core.events import EventType
 from console.engine.dispatch import Credential
 from console.engine.judge import EndpointJudge
 from console.engine.runtime import GC_YOUNG_THRESHOLD, Engine
+from console.engine.scheduler import Limits
 from console.engine.watch import FULL_RELOAD_S, enabled_endpoints
 from console.probes.base import ProbeOutcome, ProbeResult
-from console.store import entities, estate
+from console.store import entities, estate, events
 from console.store.db import Store
 
-from tests.unit.engine.support import FakeProbe, VirtualTime, endpoint, latency_spec, open_store
+from tests.unit.engine.support import (
+    FakeProbe,
+    VirtualTime,
+    endpoint,
+    latency_spec,
+    open_store,
+    state_events,
+)
 
 START = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
 
@@ -193,3 +202,62 @@ def test_the_collector_is_tuned_while_the_engine_runs_and_put_back_after(tmp_pat
     assert frozen > 0  # what was loaded at start is out of the collector's way
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+def test_an_engine_that_falls_behind_records_that_once_instead_of_endpoints_going_stale(
+    tmp_path: Path,
+) -> None:
+    clock = FakeClock(START)
+    store = open_store(tmp_path / "s.db", clock)
+    keys = [f"ep{n}" for n in range(8)]
+    for key in keys:
+        entities.save(store, _tcp(key, interval=1.0))
+    stop = asyncio.Event()
+    probe = FakeProbe(clock)
+    probe.hang = set(keys)  # every check holds its slot until released
+
+    def release() -> None:
+        probe.hang.clear()
+        probe.release.set()
+
+    sleep = VirtualTime(clock, stop, until=40.0, at={20.0: release})
+    engine = _engine(store, clock, probe, sleep, limits=Limits(global_cap=2))
+    asyncio.run(engine.run(stop))
+
+    engine_events = [
+        e.type
+        for e in events.iter_events(
+            store.read(),
+            subject=None,
+            types=[EventType.ENGINE_LAGGING, EventType.ENGINE_CAUGHT_UP],
+        )
+    ]
+    # Two checks hold the only two slots: six wait, more than the engine may run at once.
+    assert engine_events == [EventType.ENGINE_LAGGING, EventType.ENGINE_CAUGHT_UP]
+    # The waiting endpoints were not judged STALE one by one (and back again).
+    stale = [e for e in state_events(store) if e.payload["to"] == CheckState.STALE.value]
+    assert stale == []
+    # Once released, every endpoint was checked again.
+    assert {key for key, _, _ in probe.calls} == set(keys)
+
+
+def test_a_few_overdue_checks_still_go_stale_when_the_engine_keeps_up(tmp_path: Path) -> None:
+    clock = FakeClock(START)
+    store = open_store(tmp_path / "s.db", clock)
+    for key in ("stuck", "waiting"):  # one host, one check at a time on it
+        entities.save(store, endpoint(key, TcpTarget("shared.example.net", 22)))
+    entities.save(store, _tcp("fine", interval=1.0))
+    stop = asyncio.Event()
+    probe = FakeProbe(clock)
+    sleep = VirtualTime(clock, stop, until=30.0, at={5.0: lambda: probe.hang.add("stuck")})
+    engine = _engine(store, clock, probe, sleep, limits=Limits(global_cap=8, per_host_cap=1))
+    asyncio.run(engine.run(stop))
+
+    stale = {
+        e.payload["endpoint"]
+        for e in state_events(store)
+        if e.payload["to"] == CheckState.STALE.value
+    }
+    # "waiting" cannot get its host's only slot: its data ages, the engine is not behind.
+    assert stale == {"waiting"}
+    assert not engine.lagging

@@ -1,0 +1,1 @@
+"""Dialogs: windows that open over the main window (settings; later others)."""
