@@ -24,6 +24,8 @@ class GuiOptions:
     rotate_s: float = 15.0
     #: Start in the system tray, or minimised where there is none (--minimised).
     minimised: bool = False
+    #: When the process started (``time.perf_counter``), for the startup probe.
+    started_at: float | None = None
 
 
 def run_gui(options: GuiOptions) -> int:

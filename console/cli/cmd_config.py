@@ -14,8 +14,7 @@ from console.cli.output import emit_json, table
 from console.config.emitter import dump
 from console.config.loader import check_file, load_file
 from console.core.diff import Change
-from console.store import estate
-from console.store.entities import import_estate
+from console.store.entities import configured, import_estate
 
 
 def register(sub: Any) -> None:
@@ -95,7 +94,7 @@ def cmd_import(ctx: Context) -> int:
 
 def cmd_export(ctx: Context) -> int:
     """Write the store's configuration as canonical YAML."""
-    text = dump(estate.load(ctx.store().read()))
+    text = dump(configured(ctx.store().read()))
     target: Path | None = ctx.args.file
     if target is None:
         sys.stdout.write(text)

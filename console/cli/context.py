@@ -7,6 +7,10 @@ open on the scenario's trouble (see console.engine.replay). The demo
 endpoints are aimed at this invocation's simulator when it runs one and no engine already
 monitors the store; otherwise they keep the targets they have, so that a running engine's
 endpoints are never pointed away from its own simulator.
+
+A desktop window does not wait for the history: it asks for the demo estate alone
+(``store(history=False)``), shows itself, and its engine host writes the history and the replay
+on its own thread (console.ui.engine_host) before its engine starts.
 """
 
 from __future__ import annotations
@@ -14,11 +18,15 @@ from __future__ import annotations
 import argparse
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from console.config.demo import demo_estate
+from console.core.models import Estate
+from console.store import estate
 from console.store.db import Store
+from console.store.entities import import_estate
 from console.store.lock import engine_running
 from console.store.paths import default_store_path
 
@@ -37,8 +45,11 @@ class Context:
     #: With --demo: the running simulated estate's base URL, set before the store is opened
     #: so the demo endpoints point at it.
     simulator_url: str | None = None
-    #: With --demo: what filling in the demo's history did (once the store is open).
+    #: With --demo: what filling in the demo's history did (once the store is open; None when
+    #: the store was opened without it).
     history: HistoryReport | None = None
+    #: When this process started (``time.perf_counter``), for the startup probe; None if unknown.
+    started_at: float | None = None
 
     @property
     def as_json(self) -> bool:
@@ -55,14 +66,23 @@ class Context:
             return self._temp_dir / "demo.db"
         return default_store_path()
 
-    def store(self) -> Store:
-        """Open the store (and load the demo into it with --demo) on first use."""
+    def store(self, *, history: bool = True) -> Store:
+        """Open the store (and load the demo into it with --demo) on first use.
+
+        Args:
+            history: With --demo, also write the demo's history and judge its recent past
+                (seconds); False imports the demo estate alone (tens of milliseconds) and leaves
+                the history to whoever opens the store next (the desktop window's engine host).
+                Only the first call opens the store, so only its choice counts.
+        """
         if self._store is None:
             store = Store.open(self.store_path())
             try:
                 store.act_as(self.args.as_email)
-                if self.args.demo:
+                if self.args.demo and history:
                     self.history = load_demo(store, self.simulator_url)
+                elif self.args.demo:
+                    import_demo_estate(store)
             except BaseException:
                 store.close()
                 raise
@@ -109,3 +129,23 @@ def load_demo(store: Store, simulator_url: str | None = None) -> HistoryReport:
         # An engine already monitoring the store records real state changes: none made up.
         replay_states(store, list(declared.endpoints), now=history.end)
     return history
+
+
+def import_demo_estate(store: Store) -> Estate:
+    """Import the demo estate, keeping the targets the store has for its endpoints.
+
+    What ``console.engine.backfill.import_demo(store, None)`` does, without importing the engine
+    (the simulator, the probes, aiohttp: half a second that a window would wait for). A
+    test holds the two together.
+
+    Returns:
+        The estate as declared (its endpoints with their stored targets).
+    """
+    declared = demo_estate(simulator=None)
+    stored = {e.key: e.target for e in estate.endpoints(store.read())}
+    endpoints = tuple(
+        replace(e, target=stored[e.key]) if e.key in stored else e for e in declared.endpoints
+    )
+    declared = replace(declared, endpoints=endpoints)
+    import_estate(store, declared, prune=False, source="demo")
+    return declared

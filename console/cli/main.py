@@ -10,10 +10,12 @@ from collections.abc import Callable
 
 from console import __version__
 from console.cli import (
+    cmd_alerting,
     cmd_config,
     cmd_data,
     cmd_engine,
     cmd_incidents,
+    cmd_schedules,
     cmd_secret,
     cmd_status,
     cmd_store,
@@ -113,7 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmd_secret.register(sub)
     cmd_engine.register(sub)
     cmd_incidents.register(sub)
+    cmd_alerting.register(sub)
     cmd_status.register(sub)
+    cmd_schedules.register(sub)
     return parser
 
 
@@ -122,9 +126,12 @@ def _run_gui(ctx: Context) -> int:
 
     from console.app import GuiOptions, run_gui
 
-    ctx.store()  # preflight, migrate and (with --demo) fill it before any window exists
-    ctx.release_store()
     args = ctx.args
+    # Preflight and migrate before any window exists. With --demo a window shows itself first
+    # and its engine host writes the history behind it; a screenshot must show that history,
+    # so its store is filled here.
+    ctx.store(history=args.screenshot is not None)
+    ctx.release_store()
     options = GuiOptions(
         store_path=ctx.store_path(),
         actor=args.as_email,
@@ -136,17 +143,23 @@ def _run_gui(ctx: Context) -> int:
         screen=args.screen,
         rotate_s=args.rotate,
         minimised=args.minimised,
+        started_at=ctx.started_at,
     )
     return run_gui(options)
 
 
-def main(argv: list[str]) -> int:
-    """Run one command; returns the exit code."""
+def main(argv: list[str], *, started_at: float | None = None) -> int:
+    """Run one command; returns the exit code.
+
+    Args:
+        argv: The arguments, without the program name.
+        started_at: When the process started (``time.perf_counter``), for the startup probe.
+    """
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Callable[[Context], int] = getattr(args, "handler", _run_gui)
-    ctx = Context(args)
+    ctx = Context(args, started_at=started_at)
     try:
         return handler(ctx)
     except ConfigError as exc:

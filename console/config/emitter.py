@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from console.config.alerting_emitter import alerting_doc, silence_doc
+from console.config.schedule_schema import schedule_sections
 from console.config.schema import VERSION
 from console.core import codec
 from console.core.deviation import DeviationConfig
@@ -248,6 +250,13 @@ def dump(estate: Estate) -> str:
         doc["resources"] = [_resource(r) for r in e.resources]
     if e.endpoints:
         doc["endpoints"] = [_endpoint(x) for x in e.endpoints]
+    alerting = None if e.alerting is None else alerting_doc(e.alerting)
+    if alerting:
+        doc["alerting"] = alerting
+    if e.silences:
+        known = {s.key for s in e.services}
+        doc["silences"] = [silence_doc(s, known) for s in e.silences]
+    doc |= schedule_sections(e.schedules, e.unavailability, e.members)
     return yaml.dump(
         doc,
         Dumper=_Dumper,

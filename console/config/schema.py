@@ -12,8 +12,10 @@ from typing import TypeVar
 
 from yaml.nodes import MappingNode, Node
 
+from console.config.alerting_schema import read_alerting, read_silences
 from console.config.endpoint_schema import read_endpoint
 from console.config.nodes import Entry, Reader, child, describe, is_null
+from console.config.schedule_schema import read_schedule, read_unavailability
 from console.core.enums import (
     Discipline,
     ImpactTier,
@@ -45,6 +47,10 @@ SECTIONS = (
     "runbooks",
     "resources",
     "endpoints",
+    "alerting",
+    "silences",
+    "schedules",
+    "unavailability",
 )
 TIERS = range(1, len(ImpactTier) + 1)
 T = TypeVar("T")
@@ -229,14 +235,20 @@ def read_document(r: Reader, root: Node) -> Estate | None:
     sections = r.fields(root, "", "the top level", SECTIONS)
     _version(r, root, sections.get("version"))
     matrix = sections.get("priority_matrix")
+    services = _list(r, sections, "services", "services", _service)
+    members = _list(r, sections, "members", "members", _member)
     return Estate(
-        members=_list(r, sections, "members", "members", _member),
+        members=members,
         teams=_list(r, sections, "teams", "teams", _team),
-        services=_list(r, sections, "services", "services", _service),
+        services=services,
         runbooks=_list(r, sections, "runbooks", "runbooks", _runbook),
         resources=_list(r, sections, "resources", "shared resources", _resource),
         endpoints=_list(r, sections, "endpoints", "endpoints", read_endpoint),
         priority_matrix=(
             None if matrix is None or is_null(matrix) else _matrix(r, matrix, "priority_matrix")
         ),
+        alerting=read_alerting(r, sections.get("alerting"), {s.key for s in services}),
+        silences=read_silences(r, sections.get("silences"), {s.key for s in services}),
+        schedules=_list(r, sections, "schedules", "schedules", read_schedule),
+        unavailability=read_unavailability(r, sections.get("unavailability"), members),
     )

@@ -4,18 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from console.core import codec
+from console.core.alerting_config import AlertingConfig
 from console.core.enums import EntityKind
 from console.core.models import Estate, Service
+from console.core.routing import routing_to_dict
+from console.core.schedule_codec import schedule_to_dict, unavailability_to_dict
+from console.core.silences import silence_to_dict
+
+
+class Setting(Enum):
+    """Configuration held as one value, not as keyed entities; its key is fixed."""
+
+    ROUTING = "routing"  # key "inbound"
+    INCIDENT_SETTINGS = "incident_settings"  # key "incidents"
 
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One entity to create, update or delete; before/after are codec dicts."""
+    """One entity (or setting) to create, update or delete; before/after are codec dicts."""
 
-    kind: EntityKind
+    kind: EntityKind | Setting
     key: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
@@ -37,6 +49,9 @@ _ENCODERS: tuple[
     (EntityKind.ENDPOINT, "endpoints", codec.endpoint_to_dict, lambda e: e.key),
     (EntityKind.RUNBOOK, "runbooks", codec.runbook_to_dict, lambda r: r.key),
     (EntityKind.RESOURCE, "resources", codec.resource_to_dict, lambda r: r.key),
+    (EntityKind.SILENCE, "silences", silence_to_dict, lambda s: s.key),
+    (EntityKind.SCHEDULE, "schedules", schedule_to_dict, lambda s: s.key),
+    (EntityKind.UNAVAILABILITY, "unavailability", unavailability_to_dict, lambda u: u.key),
 )
 
 
@@ -44,7 +59,10 @@ def plan(current: Estate, declared: Estate, *, prune: bool) -> list[Change]:
     """Changes that make the store hold what is declared.
 
     Creates and updates come in dependency order (members, teams, services, endpoints,
-    runbooks, resources); deletions, only with ``prune``, come last and in reverse order.
+    runbooks, resources, silences), then the alerting settings (their routes name teams
+    created above and no longer name teams deleted below); deletions, only with ``prune``,
+    come last and in reverse order. Without an ``alerting`` section the stored routes and
+    settings are kept, or with ``prune`` reset to the defaults.
     """
     upserts: list[Change] = []
     deletes: list[Change] = []
@@ -64,7 +82,19 @@ def plan(current: Estate, declared: Estate, *, prune: bool) -> list[Change]:
                 for x in stored
                 if key_of(x) not in wanted
             ]
-    return upserts + deletes[::-1]
+    return upserts + _setting_changes(current, declared, prune=prune) + deletes[::-1]
+
+
+def _setting_changes(current: Estate, declared: Estate, *, prune: bool) -> list[Change]:
+    if declared.alerting is None and not prune:
+        return []
+    want = declared.alerting or AlertingConfig()
+    have = current.alerting or AlertingConfig()
+    pairs = (
+        (Setting.ROUTING, "inbound", routing_to_dict(have.routing), routing_to_dict(want.routing)),
+        (Setting.INCIDENT_SETTINGS, "incidents", have.settings.to_dict(), want.settings.to_dict()),
+    )
+    return [Change(kind, key, old, new) for kind, key, old, new in pairs if old != new]
 
 
 def _dependencies_first(items: Sequence[Any]) -> list[Any]:

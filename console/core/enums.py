@@ -76,3 +76,6 @@ class EntityKind(Enum):
     RUNBOOK = "runbook"
     RESOURCE = "resource"
     ENDPOINT = "endpoint"
+    SILENCE = "silence"
+    SCHEDULE = "schedule"
+    UNAVAILABILITY = "unavailability"

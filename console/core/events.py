@@ -64,6 +64,13 @@ class EventType(Enum):
     ROUTING_SET = "routing.set"
     SILENCE_UPSERTED = "silence.upserted"
     SILENCE_DELETED = "silence.deleted"
+    # On-call schedules (console.core.schedules): the schedule, overrides one at a time, absences.
+    SCHEDULE_UPSERTED = "schedule.upserted"
+    SCHEDULE_DELETED = "schedule.deleted"
+    SCHEDULE_OVERRIDE_ADDED = "schedule.override_added"
+    SCHEDULE_OVERRIDE_REMOVED = "schedule.override_removed"
+    UNAVAILABILITY_UPSERTED = "unavailability.upserted"
+    UNAVAILABILITY_DELETED = "unavailability.deleted"
 
 
 UPSERTED: Mapping[EntityKind, EventType] = MappingProxyType(
@@ -74,6 +81,9 @@ UPSERTED: Mapping[EntityKind, EventType] = MappingProxyType(
         EntityKind.RUNBOOK: EventType.RUNBOOK_UPSERTED,
         EntityKind.RESOURCE: EventType.RESOURCE_UPSERTED,
         EntityKind.ENDPOINT: EventType.ENDPOINT_UPSERTED,
+        EntityKind.SILENCE: EventType.SILENCE_UPSERTED,
+        EntityKind.SCHEDULE: EventType.SCHEDULE_UPSERTED,
+        EntityKind.UNAVAILABILITY: EventType.UNAVAILABILITY_UPSERTED,
     }
 )
 DELETED: Mapping[EntityKind, EventType] = MappingProxyType(
@@ -84,6 +94,9 @@ DELETED: Mapping[EntityKind, EventType] = MappingProxyType(
         EntityKind.RUNBOOK: EventType.RUNBOOK_DELETED,
         EntityKind.RESOURCE: EventType.RESOURCE_DELETED,
         EntityKind.ENDPOINT: EventType.ENDPOINT_DELETED,
+        EntityKind.SILENCE: EventType.SILENCE_DELETED,
+        EntityKind.SCHEDULE: EventType.SCHEDULE_DELETED,
+        EntityKind.UNAVAILABILITY: EventType.UNAVAILABILITY_DELETED,
     }
 )
 

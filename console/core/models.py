@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from console.core.endpoints import Endpoint
 from console.core.enums import (
@@ -16,6 +17,11 @@ from console.core.enums import (
     ResourceKind,
     Severity,
 )
+
+if TYPE_CHECKING:  # incident settings import this module: names for annotations only
+    from console.core.alerting_config import AlertingConfig
+    from console.core.schedules import Schedule, Unavailability
+    from console.core.silences import Silence
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +213,13 @@ class Estate:
     #: None when a configuration file does not declare one (an import keeps the stored one).
     priority_matrix: PriorityMatrix | None = None
     endpoints: tuple[Endpoint, ...] = ()
+    #: Inbound-alert routes and incident settings; None when not declared (an import keeps
+    #: the stored ones).
+    alerting: AlertingConfig | None = None
+    silences: tuple[Silence, ...] = ()
+    #: On-call schedules (with their overrides) and members' absences.
+    schedules: tuple[Schedule, ...] = ()
+    unavailability: tuple[Unavailability, ...] = ()
 
     def sorted(self) -> Estate:
         """The same estate with every collection in key order (canonical form)."""
@@ -218,4 +231,7 @@ class Estate:
             runbooks=tuple(sorted(self.runbooks, key=lambda r: r.key)),
             resources=tuple(sorted(self.resources, key=lambda r: r.key)),
             endpoints=tuple(sorted(self.endpoints, key=lambda e: e.key)),
+            silences=tuple(sorted(self.silences, key=lambda s: s.key)),
+            schedules=tuple(sorted(self.schedules, key=lambda s: s.key)),
+            unavailability=tuple(sorted(self.unavailability, key=lambda u: u.key)),
         )

@@ -9,9 +9,11 @@ from console.core.endpoints import Endpoint
 from console.core.enums import EntityKind
 from console.core.errors import Problem
 from console.core.models import Estate, Member, Runbook, Service, SharedResource, Team
+from console.core.schedule_rules import schedule_referrers
+from console.core.schedules import Schedule, Unavailability
 from console.core.validation import validate_estate
 
-Record = Team | Member | Service | Runbook | SharedResource | Endpoint
+Record = Team | Member | Service | Runbook | SharedResource | Endpoint | Schedule | Unavailability
 
 SECTION: dict[EntityKind, str] = {
     EntityKind.TEAM: "teams",
@@ -20,6 +22,9 @@ SECTION: dict[EntityKind, str] = {
     EntityKind.RUNBOOK: "runbooks",
     EntityKind.RESOURCE: "resources",
     EntityKind.ENDPOINT: "endpoints",
+    EntityKind.SILENCE: "silences",
+    EntityKind.SCHEDULE: "schedules",
+    EntityKind.UNAVAILABILITY: "unavailability",
 }
 
 
@@ -32,6 +37,8 @@ def kind_of(record: Record) -> EntityKind:
         Runbook: EntityKind.RUNBOOK,
         SharedResource: EntityKind.RESOURCE,
         Endpoint: EntityKind.ENDPOINT,
+        Schedule: EntityKind.SCHEDULE,
+        Unavailability: EntityKind.UNAVAILABILITY,
     }
     return kinds[type(record)]
 
@@ -50,13 +57,20 @@ def referrers(estate: Estate, kind: EntityKind, key: str) -> list[str]:
                 out.append(f"team {t.key} (lead)")
             elif t.role_of(key) is not None:
                 out.append(f"team {t.key} (member)")
+        out += schedule_referrers(estate.schedules, estate.unavailability, key)
     elif kind is EntityKind.TEAM:
         out += [f"service {s.key} (owner)" for s in estate.services if s.team == key]
         out += [f"resource {r.key} (who may use)" for r in estate.resources if key in r.who_may_use]
+        if estate.alerting is not None:
+            routing = estate.alerting.routing
+            out += [f"alert route {i + 1}" for i, r in enumerate(routing.routes) if r.team == key]
+            out += ["alerting (default team)"] if routing.default_team == key else []
     elif kind is EntityKind.SERVICE:
         out += [f"service {s.key} (depends on it)" for s in estate.services if key in s.depends_on]
         out += [f"runbook {r.key}" for r in estate.runbooks if key in r.services]
         out += [f"endpoint {e.key}" for e in estate.endpoints if e.service == key]
+        if estate.alerting is not None and key in estate.alerting.settings.auto_resolve_services:
+            out.append("incident settings (auto-resolve)")
     return out
 
 

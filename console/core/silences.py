@@ -132,12 +132,14 @@ class Silence:
             silence of everything is too easy to leave on by mistake).
         window: When it applies.
         comment: Why (shown beside every incident it silenced).
+        created_by: Who asked for it, when it was declared (configuration or the CLI).
     """
 
     key: str
     matchers: tuple[Matcher, ...]
     window: Window
     comment: str | None = None
+    created_by: str | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -185,12 +187,15 @@ def silence_to_dict(s: Silence) -> dict[str, Any]:
             "end": s.window.end.isoformat("minutes"),
             "zone": s.window.zone,
         }
-    return {
+    out: dict[str, Any] = {
         "key": s.key,
         "matchers": [matcher_to_dict(m) for m in s.matchers],
         "window": window,
         "comment": s.comment,
     }
+    if s.created_by is not None:  # absent rather than null: older payloads stay identical
+        out["created_by"] = s.created_by
+    return out
 
 
 def silence_from_dict(d: Mapping[str, Any]) -> Silence:
@@ -211,4 +216,5 @@ def silence_from_dict(d: Mapping[str, Any]) -> Silence:
         tuple(matcher_from_dict(m) for m in d["matchers"]),
         window,
         d.get("comment"),
+        d.get("created_by"),
     )

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from console.core.alerting_config import validate_alerting
 from console.core.endpoints import (
     Endpoint,
     HttpTarget,
@@ -22,6 +23,7 @@ from console.core.endpoints import (
 from console.core.errors import Problem
 from console.core.graph import find_cycle
 from console.core.models import Estate, Member, Runbook, Service, SharedResource, Team
+from console.core.schedule_rules import schedule_problems
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -232,7 +234,13 @@ def validate_estate(estate: Estate) -> list[Problem]:
     out += _duplicates("runbooks", (r.key for r in estate.runbooks), "id")
     out += _duplicates("resources", (r.key for r in estate.resources), "id")
     out += _duplicates("endpoints", (e.key for e in estate.endpoints), "id")
+    for i, silence in enumerate(estate.silences):
+        out += _slug(f"silences[{i}].id", silence.key)
+    out += _duplicates("silences", (s.key for s in estate.silences), "id")
     out += _reference_problems(estate)
+    emails = {m.email for m in estate.members}
+    out += schedule_problems(estate.schedules, estate.unavailability, emails)
+    out += validate_alerting(estate)
     return out
 
 

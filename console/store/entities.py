@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
+from sqlite_utils import Database
+
 from console.core import codec
-from console.core.diff import Change, plan
+from console.core.alerting_config import AlertingConfig
+from console.core.diff import Change, Setting, plan
 from console.core.enums import EntityKind
 from console.core.errors import ValidationError
 from console.core.events import DELETED, UPSERTED, Event, EventType, subject_of
+from console.core.incident_policy import IncidentSettings
 from console.core.models import Estate, PriorityMatrix
 from console.core.references import SECTION, Record, check_entity, key_of, kind_of, referrers
-from console.store import estate
+from console.core.schedule_codec import schedule_to_dict, unavailability_to_dict
+from console.core.silences import silence_to_dict
+from console.store import alerting, estate
 from console.store.db import Store
 from console.store.errors import StoreConflict
 from console.store.events import record
@@ -24,7 +31,19 @@ _ENCODE: dict[EntityKind, Any] = {
     EntityKind.RUNBOOK: codec.runbook_to_dict,
     EntityKind.RESOURCE: codec.resource_to_dict,
     EntityKind.ENDPOINT: codec.endpoint_to_dict,
+    EntityKind.SILENCE: silence_to_dict,
+    EntityKind.SCHEDULE: schedule_to_dict,
+    EntityKind.UNAVAILABILITY: unavailability_to_dict,
 }
+
+
+def configured(db: Database) -> Estate:
+    """What configuration as code covers: the estate, the alerting settings and the silences."""
+    return replace(
+        estate.load(db),
+        alerting=AlertingConfig(alerting.routing(db), alerting.settings(db)),
+        silences=alerting.silences(db),
+    )
 
 
 def _current(known: Estate, kind: EntityKind, key: str) -> dict[str, Any] | None:
@@ -58,7 +77,7 @@ def save(store: Store, item: Record) -> Event | None:
 def delete(store: Store, kind: EntityKind, key: str) -> Event:
     """Delete one entity; refuses (StoreConflict) while anything still refers to it."""
     with store.transaction() as db:
-        known = estate.load(db)
+        known = configured(db)
         before = _current(known, kind, key)
         if before is None:
             raise StoreConflict(f"there is no {kind.value} {key!r}")
@@ -98,6 +117,9 @@ def apply_changes(
     events: list[Event] = []
     with store.transaction() as db:
         for change in changes:
+            if isinstance(change.kind, Setting):
+                events += _apply_setting(store, db, change)
+                continue
             subject = subject_of(change.kind, change.key)
             if change.after is None:
                 payload = {"key": change.key, "before": change.before}
@@ -120,12 +142,21 @@ def apply_changes(
                         db=db,
                     )
                 )
-        if events:
+        if events or changes:  # incident settings are a settings row: no event of their own
             summary: dict[str, Any] = {"source": source, "changes": len(events)}
             for verb in ("create", "update", "delete"):
                 summary[verb] = sum(1 for c in changes if c.verb == verb)
             events.append(record(store, EventType.CONFIG_IMPORTED, "config:import", summary, db=db))
     return events
+
+
+def _apply_setting(store: Store, db: Database, change: Change) -> list[Event]:
+    assert change.after is not None  # settings are replaced, never deleted
+    if change.kind is Setting.ROUTING:
+        payload = {"before": change.before, "after": change.after}
+        return [record(store, EventType.ROUTING_SET, alerting.ROUTING_SUBJECT, payload, db=db)]
+    alerting.save_settings(store, IncidentSettings.from_dict(change.after))
+    return []
 
 
 def import_estate(
@@ -137,7 +168,7 @@ def import_estate(
     store holds and ``declared`` does not is deleted. ``dry_run`` only plans.
     """
     with store.transaction() as db:
-        changes = plan(estate.load(db), declared, prune=prune)
+        changes = plan(configured(db), declared, prune=prune)
         matrix = declared.priority_matrix
         if matrix is None and prune:
             matrix = PriorityMatrix()

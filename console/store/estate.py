@@ -26,6 +26,8 @@ from console.core.models import (
     SharedResource,
     Team,
 )
+from console.core.schedules import Schedule, Unavailability
+from console.store import schedule_rows
 
 
 def _rows(db: Database, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
@@ -184,6 +186,16 @@ def priority_matrix(db: Database) -> PriorityMatrix:
     )
 
 
+def schedules(db: Database, key: str | None = None) -> tuple[Schedule, ...]:
+    """Every on-call schedule (or the one called ``key``) with its overrides, by key."""
+    return schedule_rows.schedules(db, key)
+
+
+def unavailability(db: Database) -> tuple[Unavailability, ...]:
+    """Every recorded absence of a member, by member and start."""
+    return schedule_rows.unavailability(db)
+
+
 def load(db: Database) -> Estate:
     """The whole configured estate, in canonical (key) order."""
     return Estate(
@@ -194,4 +206,6 @@ def load(db: Database) -> Estate:
         resources=resources(db),
         priority_matrix=priority_matrix(db),
         endpoints=endpoints(db),
+        schedules=schedules(db),
+        unavailability=unavailability(db),
     )

@@ -367,3 +367,44 @@ def m005_incidents(db: Database) -> None:
     for statement in _split(_INCIDENTS):
         db.execute(statement)
     replay_incidents(db)
+
+
+# On-call schedules (see console/store/schedule_rows.py), all projections of the log. Overrides
+# are rows of their own (added and removed one at a time); no foreign keys to members: a member
+# named here cannot be deleted (the store refuses), and a log merged from elsewhere must still
+# replay.
+_SCHEDULES = """
+CREATE TABLE schedules (
+    key TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    zone TEXT NOT NULL,
+    spec TEXT NOT NULL CHECK (json_valid(spec))
+);
+CREATE TABLE schedule_overrides (
+    schedule TEXT NOT NULL REFERENCES schedules (key) ON DELETE CASCADE,
+    id TEXT NOT NULL,
+    member TEXT NOT NULL,
+    start_at TEXT NOT NULL,
+    end_at TEXT NOT NULL CHECK (end_at > start_at),
+    note TEXT,
+    PRIMARY KEY (schedule, id)
+);
+CREATE INDEX schedule_overrides_start ON schedule_overrides (schedule, start_at);
+CREATE INDEX schedule_overrides_member ON schedule_overrides (member, start_at);
+CREATE TABLE unavailability (
+    key TEXT PRIMARY KEY,
+    member TEXT NOT NULL,
+    start_at TEXT NOT NULL,
+    end_at TEXT NOT NULL CHECK (end_at > start_at),
+    reason TEXT NOT NULL,
+    note TEXT
+);
+CREATE INDEX unavailability_member ON unavailability (member, start_at);
+"""
+
+
+@migrations(name="m006_schedules")
+def m006_schedules(db: Database) -> None:
+    """On-call schedules (layers as JSON), their overrides and members' absences."""
+    for statement in _split(_SCHEDULES):
+        db.execute(statement)

@@ -19,12 +19,13 @@ from console.core.clock import isoformat
 from console.core.events import Event, EventType
 from console.core.flapping import FlapEvent
 from console.core.models import SEVERITY_ORDER
-from console.store import incident_rows
+from console.store import incident_rows, schedule_rows
 
 log = logging.getLogger(__name__)
 
 #: Child tables first, so that deleting in this order never trips a foreign key.
 DERIVED_TABLES: tuple[str, ...] = (
+    *schedule_rows.TABLES,
     "incident_keys",
     "incidents",
     "silences",
@@ -418,6 +419,8 @@ _PROJECTORS.update(
         EventType.ROUTING_SET: _routing,
     }
 )
+
+_PROJECTORS.update(schedule_rows.PROJECTORS)
 
 
 def project(db: Database, event: Event) -> None:

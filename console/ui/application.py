@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
-from console.secrets import KeyringStatus, backend_status
 from console.store.db import Store
 from console.store.errors import StoreRefused
 from console.ui.alerting import AlertingController
@@ -17,8 +18,12 @@ from console.ui.dialogs.settings import SettingsDialog
 from console.ui.engine_host import EngineHost, EngineStatus, HostState, read_status
 from console.ui.estate import EstateModel
 from console.ui.mainwindow import MainWindow
+from console.ui.startup import FirstPaint, StartupProbe
 from console.ui.tasks import TaskRunner
 from console.ui.theme import ThemeController
+
+if TYPE_CHECKING:
+    from console.secrets import KeyringStatus
 
 APP_NAME = "oncall-console"
 SCREENSHOT_TIMEOUT_MS = 60_000
@@ -69,6 +74,10 @@ class Options(Protocol):
     def rotate_s(self) -> float:
         """Seconds each wall page stays before the next."""
 
+    @property
+    def started_at(self) -> float | None:
+        """When the process started (``time.perf_counter``), for the startup probe."""
+
 
 class ScreenshotError(Exception):
     """A screenshot could not be taken (the message says why)."""
@@ -91,6 +100,21 @@ def application() -> QApplication:
     return app
 
 
+@contextlib.contextmanager
+def _styled_once_built(app: QApplication) -> Iterator[None]:
+    """Build widgets without the application's style sheet, then apply it once.
+
+    Under a style sheet every widget added to a parent restyles its whole subtree again: the
+    window, built unstyled and styled once at the end, is built about a second sooner.
+    """
+    sheet = app.styleSheet()
+    app.setStyleSheet("")
+    try:
+        yield
+    finally:
+        app.setStyleSheet(sheet)
+
+
 class Console(QObject):
     """The running console: store, worker, models and window, and how they shut down.
 
@@ -102,6 +126,10 @@ class Console(QObject):
 
     #: The first load has finished and nothing is pending: the window shows real data.
     ready = Signal()
+    #: The status bar now shows this EngineStatus.
+    engineStatusShown = Signal(object)  # noqa: N815 (Qt's naming)
+    #: The engine host has written the demo's history (emitted from its thread: queued).
+    _historyWritten = Signal()  # noqa: N815
 
     def __init__(
         self,
@@ -123,15 +151,24 @@ class Console(QObject):
         try:
             self.estate = EstateModel(store, self.runner, self)
             self.themes = ThemeController(app, parent=self)
-            self.window = MainWindow(self.estate, self.themes.theme)
-            self.alerting: AlertingController | None = None
-            if alerting:
-                self.alerting = AlertingController(
-                    store, self.runner, self.window, self.themes.theme, engine=engine, parent=self
-                )
+            with _styled_once_built(app):
+                self.window = MainWindow(self.estate, self.themes.theme)
+                self.alerting: AlertingController | None = None
+                if alerting:
+                    self.alerting = AlertingController(
+                        store,
+                        self.runner,
+                        self.window,
+                        self.themes.theme,
+                        engine=engine,
+                        parent=self,
+                    )
         except BaseException:
             self.runner.shutdown()  # a running QThread must not be destroyed
             raise
+        if engine is not None:
+            self._historyWritten.connect(self.refresh_engine_status)
+            engine.on_loaded = self._historyWritten.emit
         self._ready = False
         self.settings_dialog: SettingsDialog | None = None
         self.window.settingsRequested.connect(self.open_settings)
@@ -160,7 +197,7 @@ class Console(QObject):
         else:
             self.estate.reload()
         self.refresh_engine_status()
-        self.runner.submit(backend_status, self._on_keyring_status, self._on_keyring_failed)
+        self.runner.submit(_keyring_status, self._on_keyring_status, self._on_keyring_failed)
         if self.alerting is not None:
             self.alerting.start()
 
@@ -203,6 +240,7 @@ class Console(QObject):
     def _on_engine_status(self, status: EngineStatus) -> None:
         self._status_pending = False
         self.window.set_engine_status(status.text, status.tooltip)
+        self.engineStatusShown.emit(status)
 
     def _on_status_failed(self, exc: BaseException) -> None:
         self._status_pending = False
@@ -226,6 +264,13 @@ class Console(QObject):
         self.window.deleteLater()
         self.store.close()
         self.deleteLater()
+
+
+def _keyring_status() -> KeyringStatus:
+    # Imported on the worker: the keyring costs a window a tenth of a second.
+    from console.secrets import backend_status
+
+    return backend_status()
 
 
 def screenshot(console: Console, path: Path, page: str | None, size: tuple[int, int]) -> None:
@@ -281,7 +326,11 @@ def run(options: Options) -> int:
     store.act_as(options.actor)
     # Screenshots and the wall stay silent: no notifications, no alarm, no tray.
     silent = options.wall or options.screenshot is not None
-    console = Console(store, app, EngineHost(store, demo=options.demo), alerting=not silent)
+    # A screenshot's demo store was filled before the window (console.cli.main); a window's
+    # history is written behind it, by its engine host.
+    fill = options.demo and options.screenshot is None
+    host = EngineHost(store, demo=options.demo, fill_history=fill)
+    console = Console(store, app, host, alerting=not silent)
     try:
         if options.wall:
             return _run_wall(console, app, options)
@@ -300,7 +349,22 @@ def run(options: Options) -> int:
             console.alerting.show_at_start(minimised=options.minimised)
         else:
             console.window.show()
-        console.start()
+        probe = StartupProbe.from_environment(options.started_at, console)
+        _start_after_first_paint(console, probe)
         return app.exec()
     finally:
         console.close()
+
+
+def _start_after_first_paint(console: Console, probe: StartupProbe | None) -> None:
+    """Load the data, start the engine (and write a demo's history) once the window is drawn."""
+
+    def start() -> None:
+        if probe is not None:
+            if probe.painted():
+                return  # quitting: nothing to start (and nothing for closing to wait for)
+            console.engineStatusShown.connect(probe.status_shown)
+            console.ready.connect(probe.data_shown)
+        console.start()
+
+    FirstPaint(console.window, start)

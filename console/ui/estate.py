@@ -70,6 +70,11 @@ class EstateModel(QObject):
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._poll)
 
+    @property
+    def runner(self) -> TaskRunner:
+        """The store worker this model uses (chart sources read history through it too)."""
+        return self._runner
+
     # -- loading ---------------------------------------------------------------------
 
     def reload(self, then: Callable[[], None] | None = None) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from PySide6.QtCore import QSize, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -26,16 +26,17 @@ from console.ui.estate import EstateModel
 from console.ui.theme import Theme
 from console.ui.views.editor import RecordEditor
 from console.ui.views.incidents import IncidentsPage
-from console.ui.views.monitoring import MonitoringPage
+from console.ui.views.monitoring import EndpointsPage
 from console.ui.views.page import Page
 from console.ui.views.placeholder import PLANNED, PlaceholderPage
 from console.ui.views.resources import ResourcesPage
 from console.ui.views.runbooks import RunbooksPage
 from console.ui.views.services import ServicesPage
+from console.ui.views.status import StatusPage
 from console.ui.views.teams import TeamsPage
 
 SHORTCUTS = (
-    ("Ctrl+1 … Ctrl+9", "Go to a page (in sidebar order)"),
+    ("Ctrl+1 … Ctrl+9, Ctrl+0", "Go to a page (in sidebar order; Ctrl+0 is the tenth)"),
     ("Ctrl+N", "New record on the current page"),
     ("Ctrl+S", "Save the record being edited"),
     ("Delete", "Delete the selected record (in a list; asks first)"),
@@ -46,12 +47,29 @@ SHORTCUTS = (
 )
 
 
+@runtime_checkable
+class Searchable(Protocol):
+    """A page with its own search box (not an editor's filter) that Ctrl+F focuses."""
+
+    def focus_search(self) -> None:
+        """Put the cursor in the page's search box."""
+        ...
+
+
+def page_shortcut(number: int) -> str | None:
+    """The key that goes to the ``number``-th page (1-based): Ctrl+1 to Ctrl+9, then Ctrl+0."""
+    if 1 <= number <= 9:
+        return f"Ctrl+{number}"
+    return "Ctrl+0" if number == 10 else None
+
+
 def build_pages(estate: EstateModel, theme: Theme) -> list[Page]:
     """Every page in sidebar order."""
     planned = {p.title: p for p in PLANNED}
     return [
         IncidentsPage(estate, theme),
-        MonitoringPage(estate, theme),
+        StatusPage(estate, theme),
+        EndpointsPage(estate, theme),
         TeamsPage(estate, theme),
         ServicesPage(estate, theme),
         RunbooksPage(estate, theme),
@@ -131,7 +149,8 @@ class MainWindow(QMainWindow):
         self.sidebar.setAccessibleName("Pages")
         for number, page in enumerate(self.pages, start=1):
             item = QListWidgetItem(icons.icon(page.icon_name, self.theme.muted), page.title)
-            item.setToolTip(f"{page.title} (Ctrl+{number})")
+            key = page_shortcut(number)
+            item.setToolTip(f"{page.title} ({key})" if key else page.title)
             item.setSizeHint(QSize(200, 40))
             self.sidebar.addItem(item)
         self.sidebar.currentRowChanged.connect(self._on_page_selected)
@@ -174,7 +193,7 @@ class MainWindow(QMainWindow):
         go = bar.addMenu("&Go")
         self.page_actions: list[QAction] = []
         for number, page in enumerate(self.pages, start=1):
-            action = self._action(page.title, f"Ctrl+{number}", self._go(number - 1))
+            action = self._action(page.title, page_shortcut(number), self._go(number - 1))
             go.addAction(action)
             self.page_actions.append(action)
         help_menu = bar.addMenu("&Help")
@@ -263,7 +282,9 @@ class MainWindow(QMainWindow):
             for action in (self.new_action, self.save_action, self.revert_action):
                 action.setEnabled(editor is not None)
             self.delete_action.setEnabled(editor is not None)
-            self.find_action.setEnabled(editor is not None)
+            self.find_action.setEnabled(
+                editor is not None or isinstance(self.pages[row], Searchable)
+            )
             self.pageChanged.emit(self.pages[row].title)
 
     # -- actions ---------------------------------------------------------------------
@@ -295,6 +316,8 @@ class MainWindow(QMainWindow):
         """Ctrl+F: focus the current list's filter or search field."""
         if (editor := self._editor()) is not None:
             editor.focus_filter()
+        elif isinstance(page := self.current_page(), Searchable):
+            page.focus_search()
 
     def _show_shortcuts(self) -> None:
         rows = "".join(

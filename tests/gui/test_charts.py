@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import math
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,12 +22,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 from console.core.clock import FakeClock, parse_iso
-from console.core.deviation import DeviationConfig, Side
+from console.core.deviation import DeviationConfig, Seasonality, Side
 from console.core.endpoints import MetricSpec
 from console.core.thresholds import StaticThresholds
 from console.core.units import Unit
 from console.store.db import Store
-from console.store.samples import Resolution, record_gap, roll_up, series_id, write_samples
+from console.store.samples import (
+    Resolution,
+    prune,
+    record_gap,
+    roll_up,
+    series_id,
+    write_samples,
+)
 from console.ui.application import application
 from console.ui.charts import (
     ChartData,
@@ -397,6 +405,31 @@ def test_the_metric_band_comes_from_the_store_source_warm_from_the_start(
     assert not np.isnan(data.band_low).any()
     assert bool(np.all(data.band_low < data.band_high))
     assert chart.items.band.polygons == 1
+
+
+def test_a_seasonal_band_reads_its_history_from_rollups_once_raw_samples_are_gone(
+    qtbot: QtBot,
+    make_chart: Callable[..., MetricChart],
+    month_store: Path,
+    runner: TaskRunner,
+    tmp_path: Path,
+) -> None:
+    pruned = tmp_path / "pruned.db"
+    shutil.copy(month_store, pruned)
+    config = DeviationConfig(
+        window=1800, seasonality=Seasonality.WEEKLY, seasons=1, min_samples=5, min_span=0
+    )
+    spec = MetricSpec("latency", "latency", deviation=config)
+    with Store.open(pruned, FakeClock(NOW)) as store:
+        while prune(store, NOW):  # raw samples older than 48 h are gone, rollups stay
+            pass
+        chart = make_chart(preset=RangePreset.HOUR_1, spec=spec)
+        with qtbot.waitSignal(chart.data_applied, timeout=WAIT_MS):
+            chart.set_source(StoreChartSource.for_metric(store, runner, "web", spec))
+    data = chart.data()
+    assert data.resolution is Resolution.RAW and len(data) == 60
+    # A week back the history exists only as 1-minute rollups: the band has it anyway.
+    assert not np.isnan(data.band_low).any()
 
 
 def test_answers_to_replaced_queries_are_ignored_and_live_points_survive_a_load(

@@ -1,4 +1,4 @@
-"""The Monitoring page: creating, editing, validating and deleting endpoints, as a person would."""
+"""The Endpoints page: creating, editing, validating and deleting endpoints, as a person would."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from console.ui.models.drafts import (
 )
 from console.ui.models.endpoints import MetricsModel, endpoints_model
 from console.ui.models.parts import PairsModel
-from console.ui.views.monitoring import EndpointEditor, MonitoringPage
+from console.ui.views.monitoring import EndpointEditor, EndpointsPage
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 from pytestqt.modeltest import ModelTester
@@ -56,9 +56,9 @@ KEY = "shop-search"
 
 
 def _editor(qtbot: QtBot, console: Console) -> EndpointEditor:
-    go_to(qtbot, console.window, "Monitoring")
+    go_to(qtbot, console.window, "Endpoints")
     page = console.window.current_page()
-    assert isinstance(page, MonitoringPage)
+    assert isinstance(page, EndpointsPage)
     return page.endpoints
 
 
@@ -367,7 +367,7 @@ def test_tab_walks_the_endpoint_form_in_reading_order(qtbot: QtBot, console: Con
         )
 
 
-def test_ctrl_n_and_ctrl_f_work_on_the_monitoring_page(
+def test_ctrl_n_and_ctrl_f_work_on_the_endpoints_page(
     qtbot: QtBot, console: Console, demo: Estate
 ) -> None:
     editor = _editor(qtbot, console)
@@ -460,10 +460,10 @@ def _words(text: str) -> str:
 def test_the_screenshot_command_shows_the_demo_endpoints(tmp_path: Path, demo: Estate) -> None:
     tesseract = shutil.which("tesseract")
     assert tesseract, "tesseract-ocr is installed by packaging/dev.sh"
-    out = tmp_path / "monitoring.png"
+    out = tmp_path / "endpoints.png"
     # Large enough that every demo endpoint has a row and its whole name in the list.
     result = subprocess.run(
-        [str(COMMAND), "--demo", "--screenshot", str(out), "--page", "Monitoring",
+        [str(COMMAND), "--demo", "--screenshot", str(out), "--page", "Endpoints",
          "--size", "2560x1600"],
         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
         capture_output=True, text=True, timeout=120, check=False,
@@ -473,7 +473,7 @@ def test_the_screenshot_command_shows_the_demo_endpoints(tmp_path: Path, demo: E
         [tesseract, str(out), "stdout"], capture_output=True, text=True, check=True, timeout=120
     )
     seen = _words(ocr.stdout)
-    assert "monitoring" in seen and "new endpoint" in seen
+    assert "endpoints" in seen and "new endpoint" in seen
     assert f"{len(demo.endpoints)} endpoints" in seen
     missing = [e.name for e in demo.endpoints if _words(e.name) not in seen]
     assert not missing, f"not read in the screenshot: {missing}"

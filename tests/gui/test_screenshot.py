@@ -83,6 +83,7 @@ def test_the_command_honours_the_size_and_refuses_unknown_pages(
     [
         "Incidents",
         "Monitoring",
+        "Endpoints",
         "Teams",
         "Services",
         "Runbooks",

@@ -138,7 +138,9 @@ class MetricChart(QWidget):
         # closer than 10 ms apart and so can leave the crosshair short of where the mouse stopped.
         self.plot_widget.viewport().installEventFilter(self)
         self.items = ChartItems(self.plot_widget, chart_palette(self.theme))
-        self.controls = ChartControls(self._preset)
+        # Parented at once: a parentless widget made visible opens as a window of its own
+        # and takes the activation away from the main window.
+        self.controls = ChartControls(self._preset, parent=self)
         self.controls.setVisible(controls)
         self.controls.preset_chosen.connect(self.set_preset)
         self.controls.pause_toggled.connect(self.set_paused)

@@ -82,6 +82,10 @@ def _break_at_gaps(
     return np.insert(times, at, stamps), broken
 
 
+#: Points of band history read before a chart's range at most (a week of 1-minute rollups).
+LOOKBACK_MAX_POINTS = 11_000
+
+
 def load_chart_data(
     store: Store,
     ref: SeriesRef,
@@ -107,11 +111,21 @@ def load_chart_data(
     if series is None:
         return ChartData.empty(query.resolution)
     lookback_ms = math.ceil(band_lookback_s * 1000) if bands is not None else 0
-    found = query_series(
-        db, series, query.start_ms - lookback_ms, query.end_ms, resolution=query.resolution
-    )
+    found = query_series(db, series, query.start_ms, query.end_ms, resolution=query.resolution)
     times = np.array(found.timestamps, dtype=np.float64) / 1000
     values = np.array(found.values, dtype=np.float64)
+    if lookback_ms > 0:
+        # The band's history is read at the finest resolution still complete that far back
+        # (raw samples are kept 48 h; a seasonal band looks back days), not at the chart's.
+        before = query_series(
+            db,
+            series,
+            query.start_ms - lookback_ms,
+            query.start_ms,
+            max_points=LOOKBACK_MAX_POINTS,
+        )
+        times = np.concatenate([np.array(before.timestamps, dtype=np.float64) / 1000, times])
+        values = np.concatenate([np.array(before.values, dtype=np.float64), values])
     if bands is None:
         low = high = np.full(times.shape, math.nan)
     else:

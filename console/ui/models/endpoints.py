@@ -1,4 +1,4 @@
-"""Qt models for the Monitoring page: the endpoint list, HTTP headers and an endpoint's metrics."""
+"""Qt models for the Endpoints page: the endpoint list, HTTP headers and an endpoint's metrics."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Monitoring page: endpoints, what each probe checks, and how every metric is judged."""
+"""The Endpoints page: endpoints, what each probe checks, and how every metric is judged."""
 
 from __future__ import annotations
 
@@ -442,11 +442,14 @@ class EndpointEditor(RecordEditor):
         return min(invalid, key=position) if invalid else None
 
 
-class MonitoringPage(Page):
-    """Monitoring: what is checked, and how each metric is judged."""
+class EndpointsPage(Page):
+    """Endpoints: what is checked, and how each metric is judged.
 
-    title = "Monitoring"
-    icon_name = "monitoring"
+    The metrics' live states are on the Monitoring page (``console.ui.views.status``).
+    """
+
+    title = "Endpoints"
+    icon_name = "engine"
 
     def __init__(self, estate: EstateModel, theme: Theme, parent: QWidget | None = None) -> None:
         """The endpoint editor."""

@@ -2,19 +2,34 @@
 
 One custom-painted widget draws a page of tiles in a few milliseconds where a frame and labels
 per tile cost about twice as much (DESIGN.md: 500 tiles in about 9 ms against 16 ms). It repaints
-only when what it shows changed: new tiles are compared with the old ones (ignoring how old the
-data had grown by the time it was read), and the once-a-second clock tick repaints only when a
-tile's words changed (a minute more in state, a STALE tile's age).
+only what changed: each tile is drawn once into an image kept while it looks the same (its
+words, state and acknowledgement), a repaint only copies those images, and when a reading or
+the once-a-second tick changes some tiles' words (a new value, a minute more in state) only
+those tiles are redrawn and repainted. Reading the same data again (only older) changes
+nothing. While the wall stands still, the next page's tiles are drawn ahead, one per event-loop
+turn, so rotating to it only copies images: drawing a whole page at once (10 to 20 ms of the UI
+thread, several times that while other threads hold the GIL) stalled the event loop here.
 """
 
 from __future__ import annotations
 
+import math
+import operator
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import fields
 from datetime import datetime, timedelta
 
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QPainter,
+    QPaintEvent,
+    QPen,
+)
 from PySide6.QtWidgets import QWidget
 
 from console.core.status import DisplayState, ServiceTile
@@ -63,6 +78,18 @@ class TileFonts:
         return TileSize(min_width=width, height=height, gap=round(self.line * 0.4))
 
 
+#: Every field of a tile but its data age, read in one call.
+_STABLE_FIELDS = operator.attrgetter(
+    *(f.name for f in fields(ServiceTile) if f.name != "data_age_s")
+)
+#: How a tile looks: its words, its state (colour and shape) and whether it is unacknowledged.
+Look = tuple[TileText, DisplayState, bool]
+#: A drawn tile: how it looks, its size in pixels, the text size and the device pixel ratio.
+_ImageKey = tuple[Look, int, int, float, float]
+#: Metres per inch, to give a tile image the widget's dots per inch.
+_INCH_M = 0.0254
+
+
 def _signature(tiles: Sequence[ServiceTile], read_at: datetime) -> tuple[object, ...]:
     """The tiles with each data age turned into the moment of the newest data.
 
@@ -74,8 +101,13 @@ def _signature(tiles: Sequence[ServiceTile], read_at: datetime) -> tuple[object,
         newest = None
         if tile.data_age_s is not None:
             newest = (read_at - timedelta(seconds=tile.data_age_s)).replace(microsecond=0)
-        result.append((replace(tile, data_age_s=None), newest))
+        result.append((_STABLE_FIELDS(tile), newest))
     return tuple(result)
+
+
+def look(tile: ServiceTile, now: datetime) -> Look:
+    """Everything that decides how ``tile`` is painted at ``now``."""
+    return tile_text(tile, now), tile.state, tile.unacknowledged
 
 
 class TileGrid(QWidget):
@@ -96,9 +128,21 @@ class TileGrid(QWidget):
         self._page = 0
         self._fonts_cache: dict[float, TileFonts] = {}
         self._grid = self._fit()
-        self._shown: tuple[object, ...] = ()
+        # What the last refresh decided is shown: where, which tiles, and how each looks.
+        self._shown_at: tuple[int, Grid] | None = None
+        self._shown_tiles: Sequence[ServiceTile] = ()
+        self._shown_looks: tuple[Look, ...] = ()
+        self._images: dict[_ImageKey, QImage] = {}
+        self._ahead: list[tuple[ServiceTile, Look]] = []  # tiles to draw in turns of their own
+        self._unpainted: list[QRect] = []  # cells whose new image is drawn but not yet shown
+        self._ahead_timer = QTimer(self)
+        self._ahead_timer.setSingleShot(True)
+        self._ahead_timer.setInterval(0)
+        self._ahead_timer.timeout.connect(self._draw_ahead)
         #: How many times the grid has painted (tests check that nothing repaints needlessly).
         self.paint_count = 0
+        #: How many tile images have been drawn (each tile once while it looks the same).
+        self.tiles_drawn = 0
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -127,6 +171,11 @@ class TileGrid(QWidget):
         """How many pages the tiles need."""
         return self._grid.pages(len(self._tiles))
 
+    @property
+    def images_held(self) -> int:
+        """How many tile images are kept (those of the page shown and of the next one)."""
+        return len(self._images)
+
     def page_tiles(self, number: int | None = None) -> Sequence[ServiceTile]:
         """The tiles on page ``number`` (default: the page shown)."""
         shown = self._page if number is None else number
@@ -154,7 +203,7 @@ class TileGrid(QWidget):
         if grid != self._grid:
             self._grid = grid
         self._page = min(self._page, self.page_count - 1)
-        self._refresh(force=True)
+        self._refresh()
         return True
 
     def set_page(self, number: int) -> None:
@@ -170,15 +219,130 @@ class TileGrid(QWidget):
         self._refresh()
 
     def _refresh(self, force: bool = False) -> None:
-        texts = tuple(self.page_texts())
-        shown = (self._page, self._grid, texts)
-        if force or shown != self._shown:
-            self._shown = shown
-            # What a screen reader says for the painted page.
-            self.setAccessibleDescription(
-                "; ".join(f"{t.name}: {t.state}, {t.value}" for t in texts)
-            )
-            self.update()
+        """Repaint the tiles whose look changed (all of them for a new page or layout)."""
+        tiles = self.page_tiles()
+        looks = tuple(look(t, self._now) for t in tiles)
+        at = (self._page, self._grid)
+        if not force and at == self._shown_at and looks == self._shown_looks:
+            self._plan_ahead()
+            return
+        changed = self._changed_cells(at, looks)
+        self._shown_at, self._shown_tiles, self._shown_looks = at, tiles, looks
+        # What a screen reader says for the painted page.
+        self.setAccessibleDescription(
+            "; ".join(f"{t.name}: {t.state}, {t.value}" for t, _state, _ack in looks)
+        )
+        if force or changed is None:
+            self._unpainted = []
+            self.update()  # a new page: what is not drawn ahead yet is drawn in the paint
+        else:
+            width, height = self._cell_size()
+            for rect, tile_look in changed:
+                if tile_look is None or self._key(tile_look, width, height) in self._images:
+                    self.update(rect.toAlignedRect())
+                # Otherwise it is drawn in a turn of its own, then repainted (_draw_ahead).
+        self._plan_ahead()
+
+    def _changed_cells(
+        self, at: tuple[int, Grid], looks: tuple[Look, ...]
+    ) -> list[tuple[QRectF, Look | None]] | None:
+        """The cells whose look changed, with the new look (None: now empty).
+
+        None when the page or the layout changed.
+        """
+        if at != self._shown_at:
+            return None
+        cells = self._grid.cells(self.width(), self.height())
+        old = self._shown_looks
+        return [
+            (QRectF(*cells[i]), looks[i] if i < len(looks) else None)
+            for i in range(min(len(cells), max(len(old), len(looks))))
+            if i >= len(old) or i >= len(looks) or old[i] != looks[i]
+        ]
+
+    # -- tile images ---------------------------------------------------------------------------
+
+    def _cell_size(self) -> tuple[float, float]:
+        cells = self._grid.cells(self.width(), self.height())
+        return (cells[0][2], cells[0][3]) if cells else (0.0, 0.0)
+
+    def _key(self, tile_look: Look, width: float, height: float) -> _ImageKey:
+        size = self._grid.point_size
+        return tile_look, math.ceil(width), math.ceil(height), size, self.devicePixelRatioF()
+
+    def _image(self, tile: ServiceTile, tile_look: Look, width: float, height: float) -> QImage:
+        """The tile drawn into an image (drawn now unless it was drawn looking the same)."""
+        key = self._key(tile_look, width, height)
+        image = self._images.get(key)
+        if image is None:
+            image = self._images[key] = self._draw(tile, tile_look[0], width, height)
+        return image
+
+    def _draw(self, tile: ServiceTile, text: TileText, width: float, height: float) -> QImage:
+        ratio = self.devicePixelRatioF()
+        if width < 1 or height < 1:  # not laid out yet: nothing to draw on
+            return QImage()
+        image = QImage(
+            math.ceil(width * ratio),
+            math.ceil(height * ratio),
+            QImage.Format.Format_ARGB32_Premultiplied,
+        )
+        image.setDevicePixelRatio(ratio)
+        # Points become pixels as on the widget, whose metrics laid the text out.
+        image.setDotsPerMeterX(round(self.logicalDpiX() / _INCH_M))
+        image.setDotsPerMeterY(round(self.logicalDpiY() / _INCH_M))
+        image.fill(QColor(WALL_THEME.window))
+        painter = QPainter(image)
+        _paint_tile(painter, QRectF(0, 0, width, height), tile, text, self.fonts)
+        painter.end()
+        self.tiles_drawn += 1
+        return image
+
+    def _plan_ahead(self) -> None:
+        """Keep the images of the page shown and of the next one; draw the missing ones soon.
+
+        The page shown comes first (its changed tiles wait for their image), then the next one.
+        """
+        width, height = self._cell_size()
+        wanted = list(zip(self._shown_tiles, self._shown_looks, strict=True))
+        if self.page_count > 1:
+            following = self.page_tiles((self._page + 1) % self.page_count)
+            wanted += [(t, look(t, self._now)) for t in following]
+        keep = {self._key(lk, width, height) for _t, lk in wanted}
+        for key in self._images.keys() - keep:
+            del self._images[key]
+        self._ahead = [
+            (t, lk) for t, lk in wanted if self._key(lk, width, height) not in self._images
+        ]
+        if self._ahead and not self._ahead_timer.isActive():
+            self._ahead_timer.start()
+
+    def _draw_ahead(self) -> None:
+        """Draw one missing tile image (one per event-loop turn keeps every turn short).
+
+        Tiles of the page shown are repainted together once every one of them has its image.
+        """
+        width, height = self._cell_size()
+        while self._ahead:
+            tile, tile_look = self._ahead.pop(0)
+            if self._key(tile_look, width, height) in self._images:
+                continue  # a paint needed it first
+            self._image(tile, tile_look, width, height)
+            cells = self._grid.cells(self.width(), self.height())
+            self._unpainted += [
+                QRectF(*cell).toAlignedRect()
+                for shown, cell in zip(self._shown_looks, cells, strict=False)
+                if shown == tile_look
+            ]
+            break
+        if self._unpainted and all(
+            self._key(lk, width, height) in self._images for lk in self._shown_looks
+        ):
+            for rect in self._unpainted:
+                self.update(rect)
+            self._unpainted = []
+        if self._ahead:
+            self._ahead_timer.start()
 
     # -- geometry ------------------------------------------------------------------------------
 
@@ -208,12 +372,17 @@ class TileGrid(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: D102 - Qt override
         self.paint_count += 1
         painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor(WALL_THEME.window))
-        fonts = self.fonts
+        painter.fillRect(event.rect(), QColor(WALL_THEME.window))
+        dirty = event.region()
         cells = self._grid.cells(self.width(), self.height())
-        for tile, (x, y, w, h) in zip(self.page_tiles(), cells, strict=False):
-            text = tile_text(tile, self._now)
-            _paint_tile(painter, QRectF(x, y, w, h), tile, text, fonts)
+        for tile, tile_look, (x, y, w, h) in zip(
+            self._shown_tiles, self._shown_looks, cells, strict=False
+        ):
+            if not dirty.intersects(QRectF(x, y, w, h).toAlignedRect()):
+                continue
+            image = self._image(tile, tile_look, w, h)
+            if not image.isNull():
+                painter.drawImage(QPointF(x, y), image)
         painter.end()
 
 

@@ -173,5 +173,9 @@ def test_dump_is_deterministic_whatever_the_input_order() -> None:
         runbooks=estate.runbooks[::-1],
         resources=estate.resources[::-1],
         endpoints=estate.endpoints[::-1],
+        alerting=estate.alerting,
+        silences=estate.silences[::-1],
+        schedules=estate.schedules[::-1],
+        unavailability=estate.unavailability[::-1],
     )
     assert dump(reversed_estate) == dump(estate)

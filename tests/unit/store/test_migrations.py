@@ -16,7 +16,12 @@ from console.store import estate, events, preflight, status
 from console.store.db import Store
 from console.store.migrations import known_names
 
-from tests.fixtures.make_store_fixture import STORES, declared_estate, decode_estate
+from tests.fixtures.make_store_fixture import (
+    STORES,
+    declared_estate,
+    decode_estate,
+    describe_schedules,
+)
 from tests.unit.store.conftest import REPO, child_env
 
 SCRIPT = REPO / "tests" / "fixtures" / "make_store_fixture.py"
@@ -134,3 +139,15 @@ def test_state_changes_logged_before_m004_are_projected_by_the_upgrade(tmp_path:
         (check,) = [m for m in status.metric_statuses(store.read()) if m.endpoint == "db-port"]
         assert (check.state.value, check.state_type.value) == ("critical", "hard")
         assert check.since is not None and check.since.isoformat().startswith("2026-03-01T12:00")
+
+
+@pytest.mark.parametrize("name", known_names()[known_names().index("m006_schedules") :])
+def test_a_fixture_store_gives_the_on_call_answers_it_recorded(name: str, tmp_path: Path) -> None:
+    copy = tmp_path / "store.db"
+    shutil.copyfile(STORES / f"{name}.db", copy)
+    recorded = describe(STORES, name)["schedules"]
+    with Store.open(copy, FakeClock()) as store:
+        assert describe_schedules(store) == recorded
+        assert any(a["member"] is None for a in recorded["on_call"]), "a fixture needs a gap"
+        events.rebuild(store)
+        assert describe_schedules(store) == recorded
