@@ -492,9 +492,13 @@ def test_the_screenshot_command_shows_the_demos_problems_on_top(tmp_path: Path) 
     ]
     assert bad, "the demo has trouble under way"
     assert "critical" in seen and "warning" in seen and "last hour" in seen
-    missing = {s.metric_name for s in bad if _words(s.metric_name) not in seen}
+    # The worst rows come first; how many fit above the chart depends on what the demo's seeded
+    # schedule has going on besides its pinned troubles, so only the top five are required.
+    ordered = worst_first(statuses, now)
+    top = [s for s in ordered if s in bad][:5]
+    missing = {s.metric_name for s in top if _words(s.metric_name) not in seen}
     assert not missing, f"not read in the screenshot: {missing}"
-    worst = worst_first(statuses, now)[0]
+    worst = ordered[0]
     # The worst row is selected and charted under the table, with its critical level.
     assert "1 selected" in seen and _words(worst.endpoint_name) in seen
     if worst.critical is not None:
