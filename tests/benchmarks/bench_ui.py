@@ -43,9 +43,11 @@ probe timer; how late each tick fires beyond its interval (p50, p95), and a stal
 more than 50 ms late. RSS from ``/proc/self/statm`` every 10 s; growth between minute 2 and the
 end of the run (minute 10 in the full run; shorter runs also show the slope extrapolated to 8
 minutes). The stalls are listed with the UI thread's CPU time during each, the time it was
-runnable but waiting for a core (its schedstat run delay: the rest of the machine), the rest
-being waits for the GIL, and what ran meanwhile (chart frames and paints, wall readings and
-paints, the worker's reads, garbage collections on any thread).
+runnable but waiting for a core (its schedstat run delay: the rest of the machine), the CPU
+time of this process's other threads meanwhile (the engine, the store worker: they hold the
+GIL while they run Python; a garbage collection holds it throughout), and what ran meanwhile
+(chart frames and paints, wall readings, paints and tiles drawn, the worker's reads, garbage
+collections on any thread). The busiest seconds are listed the same way.
 
 Targets (issue 5): busy under 30 % of each second, latency p95 under 16 ms, no stall over
 50 ms, RSS growth under 20 MiB from minute 2 to minute 10. The machine has 2 shared cores: the
@@ -326,6 +328,18 @@ def instrument() -> None:
     timed(WallWindow, "tick", "wall tick")
     timed(WallWindow, "rotate", "wall rotate")
     timed(TileGrid, "paintEvent", "wall grid paint")
+    timed(TileGrid, "_draw", "wall tile drawn")
+    timed(WallWindow, "_follow_critical", "wall follows criticals")
+    step_view = MetricChart._step_view
+
+    def stepped(chart: MetricChart) -> bool:
+        moved = step_view(chart)
+        if moved:  # a mark: the render that follows relayouts the time axis
+            now = time.perf_counter()
+            TIMELINE.add(now, now, "chart axis step")
+        return moved
+
+    MetricChart._step_view = stepped  # type: ignore[method-assign]
     started: dict[int, float] = {}
 
     def on_gc(phase: str, info: dict[str, int]) -> None:
@@ -523,17 +537,19 @@ def run_delay_reader() -> Callable[[], float]:
 class Meter:
     """The probe's ticks and the RSS samples of one phase (create it on the UI thread).
 
-    Each tick holds the wall time, the UI thread's CPU time and the time it has spent waiting
-    for a core (its run delay: the machine's other load, not this program's work).
+    Each tick holds the wall time, the UI thread's CPU time, the time it has spent waiting for
+    a core (its run delay: the machine's other load, not this program's work) and the CPU time
+    of the whole process (its other threads hold the GIL while they run Python).
     """
 
-    ticks: list[tuple[float, float, float]] = field(default_factory=list)
+    ticks: list[tuple[float, float, float, float]] = field(default_factory=list)
     rss: list[tuple[float, int]] = field(default_factory=list)
     run_delay: Callable[[], float] = field(default_factory=run_delay_reader)
 
     def tick(self) -> None:
         """A probe tick."""
-        self.ticks.append((time.perf_counter(), time.thread_time(), self.run_delay()))
+        now = (time.perf_counter(), time.thread_time(), self.run_delay(), time.process_time())
+        self.ticks.append(now)
 
     def sample_rss(self) -> None:
         """An RSS sample."""
@@ -549,7 +565,7 @@ class Meter:
         """UI thread CPU share of each whole wall-clock second."""
         start = self.ticks[0][0]
         slots = [0.0] * max(1, int(self.ticks[-1][0] - start))
-        for (_w0, c0, _d0), (wall, c1, _d1) in itertools.pairwise(self.ticks):
+        for (_w0, c0, *_), (wall, c1, *_) in itertools.pairwise(self.ticks):
             slot = int(wall - start)
             if slot < len(slots):
                 slots[slot] += c1 - c0
@@ -557,7 +573,7 @@ class Meter:
 
     def waited_share(self) -> float:
         """The share of the phase the UI thread spent waiting for a core."""
-        (w0, _c0, d0), (w1, _c1, d1) = self.ticks[0], self.ticks[-1]
+        (w0, _c0, d0, _p0), (w1, _c1, d1, _p1) = self.ticks[0], self.ticks[-1]
         return (d1 - d0) / max(w1 - w0, 1e-9)
 
 
@@ -569,7 +585,8 @@ class Stall:
     late_ms: float
     ui_cpu_ms: float
     core_wait_ms: float
-    ran: list[tuple[str, float]]
+    others_cpu_ms: float
+    ran: list[tuple[str, float, float]]
 
 
 @dataclass
@@ -581,6 +598,7 @@ class PhaseResult:
     busy: list[float]
     lateness: list[float]
     stalls: list[Stall]
+    busiest: list[tuple[float, float, str]]
     rss: list[tuple[float, int]]
     activity_ms: dict[str, tuple[float, float]]
     others_share: float
@@ -604,18 +622,41 @@ def wall_tiles(store: Store, now: datetime) -> Sequence[ServiceTile]:
 def find_stalls(meter: Meter, started: float, limit: float, top: int = 8) -> list[Stall]:
     """Ticks later than ``limit`` ms (or, when none is, the latest few), worst first."""
     gaps = []
-    for (w0, c0, d0), (w1, c1, d1) in itertools.pairwise(meter.ticks):
+    for (w0, c0, d0, p0), (w1, c1, d1, p1) in itertools.pairwise(meter.ticks):
         late = (w1 - w0) * 1000 - PROBE_MS
-        gaps.append((late, w0, w1, (c1 - c0) * 1000, (d1 - d0) * 1000))
+        ui = (c1 - c0) * 1000
+        gaps.append((late, w0, w1, ui, (d1 - d0) * 1000, (p1 - p0) * 1000 - ui))
     gaps.sort(reverse=True)
     chosen = [g for g in gaps if g[0] > limit] or gaps[:3]
     stalls = []
-    for late, w0, w1, cpu, waited in chosen[:top]:
-        totals: Counter[str] = Counter()
-        for s, e, label, _cpu in TIMELINE.within(w0, w1):
-            totals[label] += (e - s) * 1000
-        stalls.append(Stall(w0 - started, late, cpu, waited, totals.most_common(5)))
+    for late, w0, w1, cpu, waited, others in chosen[:top]:
+        wall: Counter[str] = Counter()
+        used: Counter[str] = Counter()
+        for s, e, label, span_cpu in TIMELINE.within(w0, w1):
+            wall[label] += (e - s) * 1000
+            used[label] += span_cpu * 1000  # NaN where the span's CPU is not known
+        ran = [(label, ms, used[label]) for label, ms in wall.most_common(5)]
+        stalls.append(Stall(w0 - started, late, cpu, waited, others, ran))
     return stalls
+
+
+def busiest_seconds(meter: Meter, started: float, top: int = 5) -> list[tuple[float, float, str]]:
+    """The busiest whole seconds: when, the UI thread's busy share, and what ran (CPU ms)."""
+    busy = meter.busy_per_second()
+    chosen = sorted(range(len(busy)), key=lambda i: busy[i], reverse=True)[:top]
+    out = []
+    for i in sorted(chosen):
+        used: Counter[str] = Counter()
+        counts: Counter[str] = Counter()
+        for _s, _e, label, span_cpu in TIMELINE.within(started + i, started + i + 1):
+            counts[label] += 1
+            used[label] += 0.0 if math.isnan(span_cpu) else span_cpu * 1000
+        ran = ", ".join(
+            f"{label} x{counts[label]}" + (f" {used[label]:.0f} ms" if used[label] else "")
+            for label, _n in counts.most_common(6)
+        )
+        out.append((float(i), busy[i], ran))
+    return out
 
 
 def activity_totals(started: float, ended: float) -> dict[str, tuple[float, float]]:
@@ -764,6 +805,7 @@ def measure(
         meter.busy_per_second(),
         meter.lateness_ms(),
         find_stalls(meter, started, STALL_MS),
+        busiest_seconds(meter, started),
         [(t - started, rss) for t, rss in meter.rss],
         activity_totals(started, ended),
         max(0.0, machine_busy() - machine0 - own - helpers) / elapsed,
@@ -872,11 +914,20 @@ def print_details(result: PhaseResult) -> None:
     print(f"  counters: {per_s}")
     print(f"  latest ticks (stalls over {STALL_MS:.0f} ms, else the three latest):")
     for s in result.stalls:
-        ran = ", ".join(f"{label} {ms:.0f} ms" for label, ms in s.ran) or "nothing recorded"
+        ran = ", ".join(_span_text(label, ms, cpu) for label, ms, cpu in s.ran)
+        ran = ran or "nothing recorded"
         print(
             f"    t={s.at_s:7.1f}s late {s.late_ms:4.0f} ms: UI CPU {s.ui_cpu_ms:3.0f} ms, "
-            f"waiting for a core {s.core_wait_ms:3.0f} ms; ran: {ran}"
+            f"waiting for a core {s.core_wait_ms:3.0f} ms, other threads' CPU "
+            f"{s.others_cpu_ms:3.0f} ms; ran: {ran}"
         )
+    print("  busiest seconds (UI busy; what ran in them, with its CPU):")
+    for at, busy, ran in result.busiest:
+        print(f"    t={at:5.0f}s {busy:6.1%}: {ran}")
+
+
+def _span_text(label: str, ms: float, cpu: float) -> str:
+    return f"{label} {ms:.0f} ms" + ("" if math.isnan(cpu) else f" ({cpu:.0f} CPU)")
 
 
 def print_targets(main: PhaseResult, full: bool) -> bool:
