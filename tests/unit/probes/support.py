@@ -44,7 +44,12 @@ def with_session(main: Callable[[aiohttp.ClientSession], Coroutine[Any, Any, T]]
 
     async def session_main() -> T:
         async with aiohttp.ClientSession() as session:
-            return await main(session)
+            result = await main(session)
+        # A TLS transport finishes closing a few loop turns after its session does; closing the
+        # loop before that left it for the garbage collector, which warned (an unclosed
+        # transport) during whichever later test it happened to run in.
+        await asyncio.sleep(0.1)
+        return result
 
     return run_async(session_main())
 
