@@ -62,16 +62,17 @@ SUBTITLE = (
     "Every endpoint's check and metric as it stands, worst first. Select rows to chart them "
     "(Shift or Ctrl for several); Ctrl+F searches."
 )
-#: Fixed widths of the narrow columns; Endpoint takes what is left.
+#: Fixed widths of the narrow columns; Endpoint takes what is left. The metric column fits the
+#: longest demo metric name whole ("ledger-writer consumer lag"): it is what an operator reads.
 WIDTHS = {
-    Column.STATE: 132,
+    Column.STATE: 122,
     Column.SERVICE: 150,
-    Column.METRIC: 170,
-    Column.VALUE: 100,
-    Column.LIMITS: 184,
-    Column.IN_STATE: 100,
-    Column.LAST_CHECK: 100,
-    Column.TREND: 132,
+    Column.METRIC: 224,
+    Column.VALUE: 90,
+    Column.LIMITS: 172,
+    Column.IN_STATE: 96,
+    Column.LAST_CHECK: 98,
+    Column.TREND: 124,
 }
 
 
