@@ -25,6 +25,7 @@ from console.ui import icons
 from console.ui.estate import EstateModel
 from console.ui.theme import Theme
 from console.ui.views.editor import RecordEditor
+from console.ui.views.escalation import EscalationPage
 from console.ui.views.incidents import IncidentsPage
 from console.ui.views.monitoring import EndpointsPage
 from console.ui.views.page import Page
@@ -74,7 +75,7 @@ def build_pages(estate: EstateModel, theme: Theme) -> list[Page]:
         ServicesPage(estate, theme),
         RunbooksPage(estate, theme),
         ResourcesPage(estate, theme),
-        PlaceholderPage(planned["Escalation"], theme),
+        EscalationPage(estate, theme),
         PlaceholderPage(planned["Post-mortems"], theme),
         PlaceholderPage(planned["Reports"], theme),
     ]

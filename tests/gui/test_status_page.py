@@ -473,6 +473,7 @@ def test_the_screenshot_command_shows_the_demos_problems_on_top(tmp_path: Path) 
     tesseract = shutil.which("tesseract")
     assert tesseract, "tesseract-ocr is installed by packaging/dev.sh"
     db, out = tmp_path / "demo.db", tmp_path / "monitoring.png"
+    taken = datetime.now(UTC)
     result = subprocess.run(
         [str(COMMAND), "--db", str(db), "--demo", "--screenshot", str(out),
          "--page", "monitoring", "--size", "1600x1000"],
@@ -493,12 +494,14 @@ def test_the_screenshot_command_shows_the_demos_problems_on_top(tmp_path: Path) 
     assert bad, "the demo has trouble under way"
     assert "critical" in seen and "warning" in seen and "last hour" in seen
     # The worst rows come first; how many fit above the chart depends on what the demo's seeded
-    # schedule has going on besides its pinned troubles, so only the top five are required.
+    # schedule has going on besides its pinned troubles, so only the top five are required. A
+    # metric that turned bad after the window was painted (the demo's engine starts meanwhile)
+    # was not on the picture yet: it is left out.
     ordered = worst_first(statuses, now)
-    top = [s for s in ordered if s in bad][:5]
+    top = [s for s in ordered if s in bad and s.since is not None and s.since < taken][:5]
     missing = {s.metric_name for s in top if _words(s.metric_name) not in seen}
     assert not missing, f"not read in the screenshot: {missing}"
-    worst = ordered[0]
+    worst = next(s for s in ordered if s.since is None or s.since < taken)
     # The worst row is selected and charted under the table, with its critical level.
     assert "1 selected" in seen and _words(worst.endpoint_name) in seen
     if worst.critical is not None:

@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject
 
 from console.core.status import MetricStatus
 from console.store.db import Store
+from console.ui.models.feed import PollingFeed
 from console.ui.models.status import Key
 from console.ui.tasks import TaskRunner
 from console.ui.widgets.sparkline import Sparkline
@@ -63,17 +64,12 @@ def read_sparklines(store: Store, keys: Sequence[Key], now: datetime) -> dict[Ke
     }
 
 
-class StatusFeed(QObject):
+class StatusFeed(PollingFeed):
     """Reads every metric's status on the store worker every ``interval_ms``.
 
     A read that comes due while the previous one is still running is skipped, so a slow store
     never builds up a backlog of reads.
     """
-
-    #: A new StatusReading arrived.
-    reading = Signal(object)
-    #: A read failed; the text says why.
-    failed = Signal(str)
 
     def __init__(
         self,
@@ -83,47 +79,10 @@ class StatusFeed(QObject):
         parent: QObject | None = None,
     ) -> None:
         """A feed over ``store``, read through ``runner``; nothing is read before :meth:`start`."""
-        super().__init__(parent)
-        self._store = store
-        self._runner = runner
-        self._pending = False
-        #: How many reads were asked of the worker (tests check that a tick rereads nothing).
-        self.reads = 0
-        self.timer = QTimer(self)
-        self.timer.setInterval(interval_ms)
-        self.timer.timeout.connect(self.refresh)
-
-    @property
-    def pending(self) -> bool:
-        """Whether a read is on its way."""
-        return self._pending
-
-    def start(self) -> None:
-        """Read now and then every interval."""
-        self.timer.start()
-        self.refresh()
-
-    def stop(self) -> None:
-        """Stop reading (a read already on its way still reports)."""
-        self.timer.stop()
-
-    def refresh(self) -> None:
-        """Read once now, unless a read is already on its way."""
-        if self._pending:
-            return
-        store = self._store
-        try:
-            self._runner.submit(lambda: read_statuses(store), self._on_reading, self._on_failed)
-        except RuntimeError:  # the worker has shut down: the console is closing
-            self.timer.stop()
-            return
-        self._pending = True
-        self.reads += 1
-
-    def _on_reading(self, reading: StatusReading) -> None:
-        self._pending = False
-        self.reading.emit(reading)
-
-    def _on_failed(self, exc: BaseException) -> None:
-        self._pending = False
-        self.failed.emit(f"Could not read the monitoring status: {exc}")
+        super().__init__(
+            lambda: read_statuses(store),
+            runner,
+            interval_ms,
+            what="the monitoring status",
+            parent=parent,
+        )
