@@ -1,4 +1,6 @@
-"""``incidents list|show|ack|mitigate|resolve|reopen|snooze|wake|reassign|merge|priority|create``.
+"""``incidents``: list, show, ack, escalate, mitigate, resolve, reopen, snooze, wake, and more.
+
+The other actions: reassign, merge, priority, create.
 
 The same store functions the desktop console calls, so the CLI works beside a running console:
 each action is one short transaction that re-reads the incident, and an action someone else
@@ -19,14 +21,17 @@ from typing import Any
 from console.cli.context import Context
 from console.cli.exitcodes import Exit
 from console.cli.output import emit_json, table
+from console.core import escalation_steps
 from console.core.clock import isoformat, parse_iso
 from console.core.enums import Priority, Severity
+from console.core.escalation_steps import AckChannel, EscalationView, Step
+from console.core.escalator import EscalationError, fold
 from console.core.events import Event
 from console.core.incident_policy import SignalOutcome
 from console.core.incident_rules import human
 from console.core.incidents import Incident, IncidentError, IncidentState
 from console.core.signals import ManualReport
-from console.store import incidents
+from console.store import escalations, incidents
 
 Handler = Callable[[Context], int]
 _STATES = [s.value for s in IncidentState]
@@ -90,6 +95,17 @@ def register(sub: Any) -> None:
     _action(isub, "show", cmd_show, "show an incident and its timeline")
     ack = _action(isub, "ack", cmd_ack, "acknowledge a triggered incident")
     ack.add_argument("--on-behalf-of", metavar="WHO", help="who really answered (by phone...)")
+    ack.add_argument(
+        "--via",
+        choices=[c.value for c in AckChannel],
+        help="how they answered (with --on-behalf-of EMAIL: a member's email)",
+    )
+    _action(
+        isub,
+        "escalate",
+        cmd_escalate,
+        "escalate now: the next level of the escalation policy starts at the engine's next tick",
+    )
     mit = _action(isub, "mitigate", cmd_mitigate, "record that the impact stopped")
     mit.add_argument("--note", help="what stopped it")
     res = _action(isub, "resolve", cmd_resolve, "resolve an incident")
@@ -225,6 +241,36 @@ def _print_incident(i: Incident) -> None:
             print(f"{name + ':':<14}{value}")
 
 
+def _print_escalation(v: EscalationView | None, now: datetime) -> None:
+    """The escalation's state: policy, loop, what is due next and when, and every level."""
+    if v is None:
+        print(f"{'escalation:':<14}no escalation policy applies")
+        return
+    loop = f", loop {v.loop} of {v.loops}" if v.loops > 1 else ""
+    print(f"{'escalation:':<14}policy {v.policy_name} ({v.policy_key}){loop}, {v.phase.value}")
+    due = escalation_steps.due_text(v, now)
+    if v.next_due_at is not None:
+        due += f" (at {human(v.next_due_at)})"
+    print(f"{'next:':<14}{due}")
+    for step in v.steps:
+        _print_step(step)
+
+
+def _print_step(s: Step) -> None:
+    urgent = ", urgent" if s.urgent else ""
+    targets = ", ".join(escalation_steps.target_words(t, {}) for t in s.targets)
+    when = escalation_steps.delay_words(s)
+    print(f"  level {s.number}  {s.state.value:<9}{when}{urgent}; targets: {targets}")
+    if s.empty_details:
+        print(f"    nobody available: {'; '.join(s.empty_details)}")
+    for n in s.notified:
+        status = "not sent yet" if n.status is None else n.status.value
+        if n.resend:
+            status += " (re-sent)"
+        error = f": {n.error}" if n.error else ""
+        print(f"    {n.recipient} via {n.channel or '-'}: {status}{error}")
+
+
 def _print_outcome(verb: str, i: Incident) -> None:
     print(f"{i.ref} {verb}: {_state_word(i)}, {i.priority.value}, team {i.team or 'unassigned'}")
 
@@ -239,7 +285,7 @@ def _refusals(handler: Handler) -> Handler:
     def run(ctx: Context) -> int:
         try:
             return handler(ctx)
-        except IncidentError as exc:
+        except (IncidentError, EscalationError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return Exit.BAD_INPUT
 
@@ -291,13 +337,22 @@ def cmd_list(ctx: Context) -> int:
 @_refusals
 def cmd_show(ctx: Context) -> int:
     """Show one incident and its timeline."""
-    db = ctx.store().read()
+    store = ctx.store()
+    db = store.read()
     incident = incidents.get(db, ctx.args.ref)
     events = incidents.timeline(db, incident.id)
+    escalation = escalation_steps.view(fold(events), incident, events)
     if ctx.as_json:
-        emit_json({**incident_dict(incident), "timeline": [event_dict(e) for e in events]})
+        emit_json(
+            {
+                **incident_dict(incident),
+                "escalation": None if escalation is None else escalation_steps.as_dict(escalation),
+                "timeline": [event_dict(e) for e in events],
+            }
+        )
         return Exit.OK
     _print_incident(incident)
+    _print_escalation(escalation, store.clock.now())
     print("\ntimeline:")
     table(
         ["time", "event", "by"],
@@ -308,9 +363,25 @@ def cmd_show(ctx: Context) -> int:
 
 @_refusals
 def cmd_ack(ctx: Context) -> int:
-    """Acknowledge."""
-    found = incidents.acknowledge(ctx.store(), ctx.args.ref, on_behalf_of=ctx.args.on_behalf_of)
+    """Acknowledge (for someone who answered elsewhere, with --on-behalf-of and --via)."""
+    args = ctx.args
+    if args.via is not None:
+        if not args.on_behalf_of:
+            print("error: --via needs --on-behalf-of EMAIL (who answered)", file=sys.stderr)
+            return Exit.BAD_INPUT
+        found = escalations.acknowledge_on_behalf(
+            ctx.store(), args.ref, args.on_behalf_of, args.via
+        )
+        return _done(ctx, f"acknowledged on behalf of {args.on_behalf_of} ({args.via})", found)
+    found = incidents.acknowledge(ctx.store(), args.ref, on_behalf_of=args.on_behalf_of)
     return _done(ctx, f"acknowledged by {found.acknowledged_by}", found)
+
+
+@_refusals
+def cmd_escalate(ctx: Context) -> int:
+    """Escalate now."""
+    found = escalations.escalate(ctx.store(), ctx.args.ref)
+    return _done(ctx, "escalated: the next level starts at the engine's next tick", found)
 
 
 @_refusals

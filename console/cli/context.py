@@ -128,6 +128,9 @@ def load_demo(store: Store, simulator_url: str | None = None) -> HistoryReport:
     if not running:
         # An engine already monitoring the store records real state changes: none made up.
         replay_states(store, list(declared.endpoints), now=history.end)
+        from console.engine.demo_escalation import escalate_demo
+
+        escalate_demo(store)  # the replayed incidents' pages, sent to the simulated pager
     return history
 
 

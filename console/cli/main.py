@@ -13,8 +13,10 @@ from console.cli import (
     cmd_alerting,
     cmd_config,
     cmd_data,
+    cmd_drills,
     cmd_engine,
     cmd_incidents,
+    cmd_readiness,
     cmd_schedules,
     cmd_secret,
     cmd_status,
@@ -118,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmd_alerting.register(sub)
     cmd_status.register(sub)
     cmd_schedules.register(sub)
+    cmd_readiness.register(sub)
+    cmd_drills.register(sub)
     return parser
 
 

@@ -16,6 +16,7 @@ import console
 from console.config.loader import load_file
 from console.core.endpoints import Endpoint, HttpTarget, PrometheusTarget, ScrapeTarget, TcpTarget
 from console.core.models import Estate
+from console.core.notices import WebhookConfig
 
 DEMO_FILE = Path("resources") / "demo" / "estate.yaml"
 SIMULATOR_PLACEHOLDER = "http://simulator.demo.invalid"
@@ -50,7 +51,19 @@ def demo_estate(simulator: str | None = None) -> Estate:
     if simulator is None:
         return estate
     base = _checked_base(simulator)
-    return replace(estate, endpoints=tuple(_aimed(e, base) for e in estate.endpoints))
+    delivery = estate.delivery
+    if delivery is not None:
+        hooks = tuple(_aimed_hook(w, base) for w in delivery.webhooks)
+        delivery = replace(delivery, webhooks=hooks)
+    endpoints = tuple(_aimed(e, base) for e in estate.endpoints)
+    return replace(estate, endpoints=endpoints, delivery=delivery)
+
+
+def _aimed_hook(hook: WebhookConfig, base: str) -> WebhookConfig:
+    """A webhook aimed at the placeholder (the simulated pager) is aimed at ``base``."""
+    if hook.url == SIMULATOR_PLACEHOLDER or hook.url.startswith(SIMULATOR_PLACEHOLDER + "/"):
+        return replace(hook, url=base + hook.url[len(SIMULATOR_PLACEHOLDER) :])
+    return hook
 
 
 def _checked_base(url: str) -> str:

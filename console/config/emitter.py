@@ -12,6 +12,8 @@ from typing import Any
 import yaml
 
 from console.config.alerting_emitter import alerting_doc, silence_doc
+from console.config.delivery_schema import delivery_doc
+from console.config.escalation_schema import escalation_section
 from console.config.schedule_schema import schedule_sections
 from console.config.schema import VERSION
 from console.core import codec
@@ -38,6 +40,11 @@ class _Dumper(yaml.SafeDumper):
 
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         super().increase_indent(flow, False)
+
+    def ignore_aliases(self, data: Any) -> bool:
+        # The loader refuses anchors and aliases, so a value met twice (one date object in
+        # two layers) is written out in full each time.
+        return True
 
 
 def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
@@ -257,6 +264,10 @@ def dump(estate: Estate) -> str:
         known = {s.key for s in e.services}
         doc["silences"] = [silence_doc(s, known) for s in e.silences]
     doc |= schedule_sections(e.schedules, e.unavailability, e.members)
+    doc |= escalation_section(e.escalation_policies)
+    delivery = None if e.delivery is None else delivery_doc(e.delivery)
+    if delivery:
+        doc["delivery"] = delivery
     return yaml.dump(
         doc,
         Dumper=_Dumper,

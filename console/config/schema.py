@@ -13,7 +13,9 @@ from typing import TypeVar
 from yaml.nodes import MappingNode, Node
 
 from console.config.alerting_schema import read_alerting, read_silences
+from console.config.delivery_schema import read_delivery
 from console.config.endpoint_schema import read_endpoint
+from console.config.escalation_schema import read_policy
 from console.config.nodes import Entry, Reader, child, describe, is_null
 from console.config.schedule_schema import read_schedule, read_unavailability
 from console.core.enums import (
@@ -51,6 +53,8 @@ SECTIONS = (
     "silences",
     "schedules",
     "unavailability",
+    "escalation_policies",
+    "delivery",
 )
 TIERS = range(1, len(ImpactTier) + 1)
 T = TypeVar("T")
@@ -237,9 +241,10 @@ def read_document(r: Reader, root: Node) -> Estate | None:
     matrix = sections.get("priority_matrix")
     services = _list(r, sections, "services", "services", _service)
     members = _list(r, sections, "members", "members", _member)
+    teams = _list(r, sections, "teams", "teams", _team)
     return Estate(
         members=members,
-        teams=_list(r, sections, "teams", "teams", _team),
+        teams=teams,
         services=services,
         runbooks=_list(r, sections, "runbooks", "runbooks", _runbook),
         resources=_list(r, sections, "resources", "shared resources", _resource),
@@ -251,4 +256,8 @@ def read_document(r: Reader, root: Node) -> Estate | None:
         silences=read_silences(r, sections.get("silences"), {s.key for s in services}),
         schedules=_list(r, sections, "schedules", "schedules", read_schedule),
         unavailability=read_unavailability(r, sections.get("unavailability"), members),
+        escalation_policies=_list(
+            r, sections, "escalation_policies", "escalation policies", read_policy
+        ),
+        delivery=read_delivery(r, sections.get("delivery"), {t.key for t in teams}),
     )

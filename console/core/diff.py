@@ -9,8 +9,11 @@ from typing import Any
 
 from console.core import codec
 from console.core.alerting_config import AlertingConfig
+from console.core.delivery_codec import delivery_to_dict
 from console.core.enums import EntityKind
+from console.core.escalation_codec import policy_to_dict
 from console.core.models import Estate, Service
+from console.core.notices import DeliveryConfig
 from console.core.routing import routing_to_dict
 from console.core.schedule_codec import schedule_to_dict, unavailability_to_dict
 from console.core.silences import silence_to_dict
@@ -21,6 +24,7 @@ class Setting(Enum):
 
     ROUTING = "routing"  # key "inbound"
     INCIDENT_SETTINGS = "incident_settings"  # key "incidents"
+    DELIVERY = "delivery"  # key "delivery"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +56,7 @@ _ENCODERS: tuple[
     (EntityKind.SILENCE, "silences", silence_to_dict, lambda s: s.key),
     (EntityKind.SCHEDULE, "schedules", schedule_to_dict, lambda s: s.key),
     (EntityKind.UNAVAILABILITY, "unavailability", unavailability_to_dict, lambda u: u.key),
+    (EntityKind.ESCALATION_POLICY, "escalation_policies", policy_to_dict, lambda p: p.key),
 )
 
 
@@ -86,6 +91,21 @@ def plan(current: Estate, declared: Estate, *, prune: bool) -> list[Change]:
 
 
 def _setting_changes(current: Estate, declared: Estate, *, prune: bool) -> list[Change]:
+    return _alerting_changes(current, declared, prune=prune) + _delivery_changes(
+        current, declared, prune=prune
+    )
+
+
+def _delivery_changes(current: Estate, declared: Estate, *, prune: bool) -> list[Change]:
+    """The ``delivery`` section: kept when a file leaves it out, unless pruning."""
+    if declared.delivery is None and not prune:
+        return []
+    have = delivery_to_dict(current.delivery or DeliveryConfig())
+    want = delivery_to_dict(declared.delivery or DeliveryConfig())
+    return [] if have == want else [Change(Setting.DELIVERY, "delivery", have, want)]
+
+
+def _alerting_changes(current: Estate, declared: Estate, *, prune: bool) -> list[Change]:
     if declared.alerting is None and not prune:
         return []
     want = declared.alerting or AlertingConfig()

@@ -79,3 +79,4 @@ class EntityKind(Enum):
     SILENCE = "silence"
     SCHEDULE = "schedule"
     UNAVAILABILITY = "unavailability"
+    ESCALATION_POLICY = "escalation_policy"

@@ -71,6 +71,23 @@ class EventType(Enum):
     SCHEDULE_OVERRIDE_REMOVED = "schedule.override_removed"
     UNAVAILABILITY_UPSERTED = "unavailability.upserted"
     UNAVAILABILITY_DELETED = "unavailability.deleted"
+    # Escalation (console.core.escalation, escalator): policies, and on the subject
+    # ``incident:<id>`` each step of an incident's escalation and every delivery attempt.
+    ESCALATION_POLICY_UPSERTED = "escalation_policy.upserted"
+    ESCALATION_POLICY_DELETED = "escalation_policy.deleted"
+    ESCALATION_STARTED = "escalation.started"
+    ESCALATION_LEVEL_STARTED = "escalation.level_started"
+    ESCALATION_LEVEL_EMPTY = "escalation.level_empty"
+    ESCALATION_ESCALATED_NOW = "escalation.escalated_now"
+    ESCALATION_EXHAUSTED = "escalation.exhausted"
+    ESCALATION_RETRIGGERED = "escalation.retriggered"
+    NOTIFICATION_ISSUED = "notification.issued"
+    # Drills (console.core.drills), on the subject ``drill:<incident id>``: a rehearsal started
+    # from a runbook's scenario, and its end with the report.
+    DRILL_STARTED = "drill.started"
+    DRILL_ENDED = "drill.ended"
+    # How pages reach people away from the console (console.core.notices.DeliveryConfig).
+    DELIVERY_SET = "delivery.set"
 
 
 UPSERTED: Mapping[EntityKind, EventType] = MappingProxyType(
@@ -84,6 +101,7 @@ UPSERTED: Mapping[EntityKind, EventType] = MappingProxyType(
         EntityKind.SILENCE: EventType.SILENCE_UPSERTED,
         EntityKind.SCHEDULE: EventType.SCHEDULE_UPSERTED,
         EntityKind.UNAVAILABILITY: EventType.UNAVAILABILITY_UPSERTED,
+        EntityKind.ESCALATION_POLICY: EventType.ESCALATION_POLICY_UPSERTED,
     }
 )
 DELETED: Mapping[EntityKind, EventType] = MappingProxyType(
@@ -97,6 +115,7 @@ DELETED: Mapping[EntityKind, EventType] = MappingProxyType(
         EntityKind.SILENCE: EventType.SILENCE_DELETED,
         EntityKind.SCHEDULE: EventType.SCHEDULE_DELETED,
         EntityKind.UNAVAILABILITY: EventType.UNAVAILABILITY_DELETED,
+        EntityKind.ESCALATION_POLICY: EventType.ESCALATION_POLICY_DELETED,
     }
 )
 

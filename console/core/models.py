@@ -20,6 +20,8 @@ from console.core.enums import (
 
 if TYPE_CHECKING:  # incident settings import this module: names for annotations only
     from console.core.alerting_config import AlertingConfig
+    from console.core.escalation import Policy
+    from console.core.notices import DeliveryConfig
     from console.core.schedules import Schedule, Unavailability
     from console.core.silences import Silence
 
@@ -220,6 +222,10 @@ class Estate:
     #: On-call schedules (with their overrides) and members' absences.
     schedules: tuple[Schedule, ...] = ()
     unavailability: tuple[Unavailability, ...] = ()
+    #: Escalation policies (console.core.escalation).
+    escalation_policies: tuple[Policy, ...] = ()
+    #: Email and webhook delivery (console.core.notices); None when not declared.
+    delivery: DeliveryConfig | None = None
 
     def sorted(self) -> Estate:
         """The same estate with every collection in key order (canonical form)."""
@@ -234,4 +240,5 @@ class Estate:
             silences=tuple(sorted(self.silences, key=lambda s: s.key)),
             schedules=tuple(sorted(self.schedules, key=lambda s: s.key)),
             unavailability=tuple(sorted(self.unavailability, key=lambda u: u.key)),
+            escalation_policies=tuple(sorted(self.escalation_policies, key=lambda p: p.key)),
         )

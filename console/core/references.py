@@ -8,12 +8,24 @@ from typing import Any
 from console.core.endpoints import Endpoint
 from console.core.enums import EntityKind
 from console.core.errors import Problem
+from console.core.escalation import Policy, TargetKind
+from console.core.escalation_rules import escalation_referrers
 from console.core.models import Estate, Member, Runbook, Service, SharedResource, Team
 from console.core.schedule_rules import schedule_referrers
 from console.core.schedules import Schedule, Unavailability
 from console.core.validation import validate_estate
 
-Record = Team | Member | Service | Runbook | SharedResource | Endpoint | Schedule | Unavailability
+Record = (
+    Team
+    | Member
+    | Service
+    | Runbook
+    | SharedResource
+    | Endpoint
+    | Schedule
+    | Unavailability
+    | Policy
+)
 
 SECTION: dict[EntityKind, str] = {
     EntityKind.TEAM: "teams",
@@ -25,6 +37,7 @@ SECTION: dict[EntityKind, str] = {
     EntityKind.SILENCE: "silences",
     EntityKind.SCHEDULE: "schedules",
     EntityKind.UNAVAILABILITY: "unavailability",
+    EntityKind.ESCALATION_POLICY: "escalation_policies",
 }
 
 
@@ -39,6 +52,7 @@ def kind_of(record: Record) -> EntityKind:
         Endpoint: EntityKind.ENDPOINT,
         Schedule: EntityKind.SCHEDULE,
         Unavailability: EntityKind.UNAVAILABILITY,
+        Policy: EntityKind.ESCALATION_POLICY,
     }
     return kinds[type(record)]
 
@@ -58,6 +72,7 @@ def referrers(estate: Estate, kind: EntityKind, key: str) -> list[str]:
             elif t.role_of(key) is not None:
                 out.append(f"team {t.key} (member)")
         out += schedule_referrers(estate.schedules, estate.unavailability, key)
+        out += escalation_referrers(estate.escalation_policies, TargetKind.MEMBER, key)
     elif kind is EntityKind.TEAM:
         out += [f"service {s.key} (owner)" for s in estate.services if s.team == key]
         out += [f"resource {r.key} (who may use)" for r in estate.resources if key in r.who_may_use]
@@ -65,12 +80,20 @@ def referrers(estate: Estate, kind: EntityKind, key: str) -> list[str]:
             routing = estate.alerting.routing
             out += [f"alert route {i + 1}" for i, r in enumerate(routing.routes) if r.team == key]
             out += ["alerting (default team)"] if routing.default_team == key else []
+        out += escalation_referrers(estate.escalation_policies, TargetKind.TEAM, key)
+    elif kind is EntityKind.SCHEDULE:
+        out += escalation_referrers(estate.escalation_policies, TargetKind.SCHEDULE, key)
     elif kind is EntityKind.SERVICE:
         out += [f"service {s.key} (depends on it)" for s in estate.services if key in s.depends_on]
         out += [f"runbook {r.key}" for r in estate.runbooks if key in r.services]
         out += [f"endpoint {e.key}" for e in estate.endpoints if e.service == key]
         if estate.alerting is not None and key in estate.alerting.settings.auto_resolve_services:
             out.append("incident settings (auto-resolve)")
+        out += [
+            f"escalation policy {p.key} (default for)"
+            for p in estate.escalation_policies
+            if key in p.services
+        ]
     return out
 
 

@@ -134,6 +134,7 @@ class ServiceTile:
         unacknowledged: A CRITICAL with no acknowledged incident: the page holding it stays.
         on_call: Who is on call for the owning team, when known.
         escalation_level: The open incident's escalation level, when known.
+        drill: A drill incident is open on the service (the tile says DRILL).
     """
 
     service: str
@@ -150,6 +151,7 @@ class ServiceTile:
     unacknowledged: bool = False
     on_call: str | None = None
     escalation_level: int | None = None
+    drill: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +230,7 @@ def service_tiles(
     metrics: Iterable[MetricStatus],
     now: datetime,
     acknowledged: frozenset[str] = frozenset(),
+    drills: frozenset[str] = frozenset(),
 ) -> list[ServiceTile]:
     """One tile per service, worst first (state, then tier, then longest in that state, then name).
 
@@ -236,6 +239,7 @@ def service_tiles(
         metrics: Every metric status.
         now: The current time.
         acknowledged: Services whose CRITICAL has an acknowledged incident.
+        drills: Services with an open drill incident.
     """
     # Each metric's display state is worked out once: a wall of thousands refreshes each second.
     by_service = _shown(metrics, now)
@@ -258,6 +262,7 @@ def service_tiles(
                 metric_count=len(own),
                 bad_count=sum(1 for _, shown, _ in own if shown is not DisplayState.OK),
                 unacknowledged=state is DisplayState.CRITICAL and info.key not in acknowledged,
+                drill=info.key in drills,
             )
         )
     return sorted(tiles, key=lambda t: _tile_order(t, now))

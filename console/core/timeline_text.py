@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from console.core.clock import parse_iso
+from console.core.escalation_steps import AckChannel
 from console.core.events import Event, EventType
 from console.core.incident_rules import human
 from console.core.incidents import NUMBER_PREFIX, ResolveReason, WakeReason
@@ -134,8 +135,16 @@ def _severity_changed(p: Mapping[str, Any], who: str, names: Names) -> str:
 def _acknowledged(p: Mapping[str, Any], who: str, names: Names) -> str:
     behalf = p.get("on_behalf_of")
     if behalf:
-        return f"{who} acknowledged it on behalf of {_name(names, behalf)}."
+        text = f"{who} acknowledged it on behalf of {_name(names, behalf)}"
+        return text + (f", who answered {_answered(p['via'])}." if p.get("via") else ".")
     return f"{who} acknowledged it."
+
+
+def _answered(via: Any) -> str:
+    try:
+        return AckChannel(via).words
+    except ValueError:
+        return f"via {via}"
 
 
 def _unacknowledged(p: Mapping[str, Any], who: str, names: Names) -> str:
@@ -210,6 +219,116 @@ def _grouped(p: Mapping[str, Any], who: str, names: Names) -> str:
     return text + "."
 
 
+# -- escalation and delivery ----------------------------------------------------------------------
+
+#: How each channel's delivery reads: "Emailed Ana", "Sent Ana a webhook message (slack)".
+_DELIVERY_WORDS = {
+    "sent": "delivered",
+    "failed": "failed",
+    "pending": "sending",
+    "unknown": "outcome unknown",
+}
+
+
+def _level(p: Mapping[str, Any], key: str = "level") -> str:
+    """``level 2`` (payloads count from 0, people from 1), with the loop after the first."""
+    number = int(p.get(key) or 0) + 1
+    loop = int(p.get("repeat") or 0)
+    return f"level {number}" + (f" (loop {loop + 1})" if loop else "")
+
+
+def via_words(via: str, names: Names) -> str:
+    """How a recipient was reached, for people: ``schedule Payments primary``, ``round robin``."""
+    kind, _, ref = via.partition(":")
+    if kind == "member" or not ref:
+        return "by name"
+    if kind == "round_robin":
+        return "round robin"
+    return f"{kind.replace('_', ' ')} {_name(names, ref)}"
+
+
+def _recipient(r: Mapping[str, Any], names: Names) -> str:
+    name, via = _name(names, r.get("member")), str(r.get("via", ""))
+    return name if via == "member" else f"{name} ({via_words(via, names)})"
+
+
+def _escalation_started(p: Mapping[str, Any], who: str, names: Names) -> str:
+    policy = p.get("policy") or {}
+    levels = len(policy.get("levels") or ())
+    repeat = int(policy.get("repeat") or 0)
+    name = policy.get("name") or _name(names, p.get("policy_key"), "its policy")
+    text = f"Escalation started by policy {name} ({levels} level{'s' if levels != 1 else ''}"
+    if repeat:
+        text += f", repeated {repeat} more time{'s' if repeat != 1 else ''}"
+    return text + ")."
+
+
+def _level_started(p: Mapping[str, Any], who: str, names: Names) -> str:
+    reached = [_recipient(r, names) for r in p.get("recipients") or ()]
+    urgent = " (urgent)" if p.get("urgent") else ""
+    text = f"{_level(p).capitalize()} started{urgent}: paged {', '.join(reached) or 'nobody'}"
+    skipped = [str(s) for s in p.get("skipped") or () if str(s).strip()]
+    if skipped:
+        text += f"; passed over: {'; '.join(skipped)}"
+    return text + "."
+
+
+def _level_empty(p: Mapping[str, Any], who: str, names: Names) -> str:
+    text = f"Escalation failed at {_level(p)}: nobody available"
+    details = [str(d) for d in p.get("details") or () if str(d).strip()]
+    if details:
+        text += f" ({'; '.join(details)})"
+    return text + ". The next step starts at once."
+
+
+def _escalated_now(p: Mapping[str, Any], who: str, names: Names) -> str:
+    return f"Escalated to {_level(p, 'to_level')} by {who}."
+
+
+def _exhausted(p: Mapping[str, Any], who: str, names: Names) -> str:
+    loops = int(p.get("repeats") or 0) + 1
+    return (
+        f"Escalation exhausted after {loops} loop{'s' if loops != 1 else ''}: every level was "
+        "tried and nobody acknowledged."
+    )
+
+
+def _retriggered(p: Mapping[str, Any], who: str, names: Names) -> str:
+    reason = str(p.get("reason") or "").strip()
+    if reason.startswith("not resolved"):
+        reason = f"acknowledgement timed out ({reason})"
+    return _with("Re-triggered", reason) + f"; escalation starts again at {_level(p)}."
+
+
+def _channel(channel: str, recipient: str) -> str:
+    if channel == "email":
+        return f"Emailed {recipient}"
+    if channel.startswith("webhook:"):
+        return f"Sent {recipient} a message through webhook {channel.removeprefix('webhook:')}"
+    return f"Could not page {recipient}"
+
+
+def _notification(p: Mapping[str, Any], who: str, names: Names) -> str:
+    status = str(p.get("status", ""))
+    head = _channel(str(p.get("channel", "")), _name(names, p.get("recipient")))
+    if p.get("drill"):
+        head = f"DRILL: {head}"
+    error = p.get("error")
+    if p.get("resend"):
+        outcome = "re-sent (outcome unknown after a restart)"
+        if status == "sent":
+            outcome = "re-sent: delivered"
+        elif status == "failed":
+            outcome = _with("re-sent: failed", error)
+    elif status == "pending" and int(p.get("attempt") or 1) > 1:
+        outcome = _with(f"retrying (attempt {p.get('attempt')})", error, " after: ")
+    elif status in ("failed", "unknown"):
+        outcome = _with(_DELIVERY_WORDS[status], error)
+    else:
+        outcome = _DELIVERY_WORDS.get(status, status)
+    return f"{head}: {outcome} ({_level(p)})."
+
+
 Formatter = Callable[[Mapping[str, Any], str, Names], str]
 
 _FORMATTERS: Mapping[EventType, Formatter] = {
@@ -229,6 +348,13 @@ _FORMATTERS: Mapping[EventType, Formatter] = {
     EventType.INCIDENT_PRIORITY_OVERRIDDEN: _priority_overridden,
     EventType.INCIDENT_FLAPPING: _flapping,
     EventType.INCIDENT_GROUPED: _grouped,
+    EventType.ESCALATION_STARTED: _escalation_started,
+    EventType.ESCALATION_LEVEL_STARTED: _level_started,
+    EventType.ESCALATION_LEVEL_EMPTY: _level_empty,
+    EventType.ESCALATION_ESCALATED_NOW: _escalated_now,
+    EventType.ESCALATION_EXHAUSTED: _exhausted,
+    EventType.ESCALATION_RETRIGGERED: _retriggered,
+    EventType.NOTIFICATION_ISSUED: _notification,
 }
 
 

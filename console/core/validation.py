@@ -21,6 +21,7 @@ from console.core.endpoints import (
     validate_endpoint,
 )
 from console.core.errors import Problem
+from console.core.escalation_rules import escalation_problems
 from console.core.graph import find_cycle
 from console.core.models import Estate, Member, Runbook, Service, SharedResource, Team
 from console.core.schedule_rules import schedule_problems
@@ -240,6 +241,7 @@ def validate_estate(estate: Estate) -> list[Problem]:
     out += _reference_problems(estate)
     emails = {m.email for m in estate.members}
     out += schedule_problems(estate.schedules, estate.unavailability, emails)
+    out += escalation_problems(estate)
     out += validate_alerting(estate)
     return out
 

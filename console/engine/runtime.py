@@ -26,12 +26,16 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
+import aiohttp
+
 from console.core.checks import CheckState
 from console.core.clock import Clock, isoformat
 from console.core.endpoints import Endpoint, HeartbeatTarget, ProbeKind
 from console.core.events import EventType
 from console.core.incident_policy import IncidentSettings
+from console.core.notices import DeliveryConfig
 from console.core.units import format_duration
+from console.delivery.channels import Channels
 from console.engine.alerts import AlertIntake, InboundAlerts, InboundSettings, inbound_alerts
 from console.engine.backfill import warm_up
 from console.engine.dispatch import (
@@ -44,6 +48,7 @@ from console.engine.dispatch import (
     client_session,
     execute,
 )
+from console.engine.escalator import Escalator
 from console.engine.incidents import MetricIncidents, OutcomeHook, seed_judge
 from console.engine.judge import (
     HEARTBEAT_METRIC,
@@ -144,6 +149,7 @@ class Engine:
             the outcome over (a queue, a Qt queued signal) and return.
         inbound: The alert routes' tokens and rate limit (``console.engine.alerts``); None
             serves no alert routes.
+        escalate: Run escalation and delivery beside polling (``console.engine.escalator``).
     """
 
     def __init__(
@@ -163,11 +169,16 @@ class Engine:
         lock: bool = True,
         on_incident: OutcomeHook | None = None,
         inbound: InboundSettings | None = DEFAULT_INBOUND,
+        escalate: bool = True,
     ) -> None:
         self._store = store
         self._clock = clock
         self._limits = limits or Limits()
         self._credentials = CredentialCache(secrets)
+        self._secrets = secrets
+        self._escalate = escalate
+        #: Escalation and delivery while the engine runs (None before it starts).
+        self.escalator: Escalator | None = None
         self._receiver_port = receiver_port
         self._receiver_host = receiver_host
         self._load = load_endpoints
@@ -302,17 +313,37 @@ class Engine:
             self._begin()
             stopper = asyncio.create_task(self._wake_on(stop))
             housekeeper = asyncio.create_task(housekeeping_loop(self._store, self._clock, stop))
+            escalating = self._start_escalation(session, stop)
             try:
                 await self._drive(stop)
             finally:
                 stopper.cancel()
                 housekeeper.cancel()
                 await asyncio.gather(housekeeper, return_exceptions=True)
+                if escalating is not None:
+                    await asyncio.gather(escalating, return_exceptions=True)
                 await self._shutdown()
         finally:
             await self._stop_receiver()
             await session.close()
             self._writer.shutdown(wait=True)
+
+    def _start_escalation(
+        self, session: aiohttp.ClientSession, stop: asyncio.Event
+    ) -> asyncio.Task[None] | None:
+        """Escalate beside polling (``escalate=False``: tests of the loop alone)."""
+        if not self._escalate:
+            return None
+        secrets = self._secrets
+
+        def reader(name: str) -> str | None:
+            return None if secrets is None else secrets.get(name)
+
+        def channels(config: DeliveryConfig | None) -> Channels:
+            return Channels(config or DeliveryConfig(), session, reader)
+
+        self.escalator = Escalator(self._store, self._clock, channels)
+        return asyncio.create_task(self.escalator.run(stop))
 
     async def _start_receiver(self) -> None:
         if self._receiver_port is None:

@@ -26,6 +26,10 @@ DEFAULT_HOST = "127.0.0.1"
 MAX_HEALTH_DELAY_S = 1.0
 
 
+#: How many pages the simulated pager keeps.
+PAGER_KEEP = 500
+
+
 class SimulatorError(ConsoleError):
     """The simulated estate cannot start: a non-loopback address or a port already taken."""
 
@@ -60,6 +64,11 @@ class RunningSimulator:
         return f"http://{host}:{self.port}"
 
     @property
+    def pages(self) -> list[dict[str, object]]:
+        """What the simulated pager has received."""
+        return self._routes.pages
+
+    @property
     def metrics_url(self) -> str:
         """The Prometheus exposition page."""
         return f"{self.url}/metrics"
@@ -80,6 +89,32 @@ class _Routes:
         self.model = model
         self._clock = clock
         self._delay_scale = delay_scale
+        #: What the simulated pager received (newest last, the most recent PAGER_KEEP).
+        self.pages: list[dict[str, object]] = []
+
+    async def page(self, request: web.Request) -> web.Response:
+        """The simulated pager: accepts a JSON page (the demo's generic webhook) and keeps it.
+
+        Answers 200 with the page's number, 400 for a body that is not a JSON object. A page
+        sent again with the same Idempotency-Key is acknowledged, not kept twice.
+        """
+        try:
+            body = await request.json()
+        except ValueError:
+            return web.json_response({"error": "expected a JSON object"}, status=400)
+        if not isinstance(body, dict):
+            return web.json_response({"error": "expected a JSON object"}, status=400)
+        key = request.headers.get("Idempotency-Key")
+        known = next((i for i, p in enumerate(self.pages) if key and p.get("key") == key), None)
+        if known is None:
+            self.pages.append({"key": key, "at": isoformat(self._clock.now()), "page": body})
+            del self.pages[:-PAGER_KEEP]
+            known = len(self.pages) - 1
+        return web.json_response({"paged": True, "number": known + 1})
+
+    async def pages_seen(self, request: web.Request) -> web.Response:
+        """What the pager received, newest last."""
+        return web.json_response({"pages": self.pages})
 
     async def index(self, request: web.Request) -> web.Response:
         return web.json_response(
@@ -131,6 +166,8 @@ def _application(routes: _Routes) -> web.Application:
     app.router.add_get("/", routes.index)
     app.router.add_get("/metrics", routes.metrics)
     app.router.add_get("/health/{service}", routes.health)
+    app.router.add_post("/pager", routes.page)
+    app.router.add_get("/pager", routes.pages_seen)
     return app
 
 

@@ -10,16 +10,18 @@ from sqlite_utils import Database
 
 from console.core import codec
 from console.core.alerting_config import AlertingConfig
+from console.core.delivery_codec import delivery_from_dict
 from console.core.diff import Change, Setting, plan
 from console.core.enums import EntityKind
 from console.core.errors import ValidationError
+from console.core.escalation_codec import policy_to_dict
 from console.core.events import DELETED, UPSERTED, Event, EventType, subject_of
 from console.core.incident_policy import IncidentSettings
 from console.core.models import Estate, PriorityMatrix
 from console.core.references import SECTION, Record, check_entity, key_of, kind_of, referrers
 from console.core.schedule_codec import schedule_to_dict, unavailability_to_dict
 from console.core.silences import silence_to_dict
-from console.store import alerting, estate
+from console.store import alerting, delivery, estate
 from console.store.db import Store
 from console.store.errors import StoreConflict
 from console.store.events import record
@@ -34,6 +36,7 @@ _ENCODE: dict[EntityKind, Any] = {
     EntityKind.SILENCE: silence_to_dict,
     EntityKind.SCHEDULE: schedule_to_dict,
     EntityKind.UNAVAILABILITY: unavailability_to_dict,
+    EntityKind.ESCALATION_POLICY: policy_to_dict,
 }
 
 
@@ -43,6 +46,7 @@ def configured(db: Database) -> Estate:
         estate.load(db),
         alerting=AlertingConfig(alerting.routing(db), alerting.settings(db)),
         silences=alerting.silences(db),
+        delivery=delivery.configured(db),
     )
 
 
@@ -152,6 +156,9 @@ def apply_changes(
 
 def _apply_setting(store: Store, db: Database, change: Change) -> list[Event]:
     assert change.after is not None  # settings are replaced, never deleted
+    if change.kind is Setting.DELIVERY:
+        event = delivery.set_config(store, delivery_from_dict(change.after), db)
+        return [] if event is None else [event]
     if change.kind is Setting.ROUTING:
         payload = {"before": change.before, "after": change.after}
         return [record(store, EventType.ROUTING_SET, alerting.ROUTING_SUBJECT, payload, db=db)]

@@ -13,6 +13,7 @@ from console.core import codec
 from console.core.clock import parse_iso
 from console.core.endpoints import Endpoint
 from console.core.enums import Discipline, ImpactTier, MemberRole, Priority, ResourceKind
+from console.core.escalation import Policy
 from console.core.models import (
     SEVERITY_ORDER,
     ChatHandle,
@@ -27,7 +28,7 @@ from console.core.models import (
     Team,
 )
 from console.core.schedules import Schedule, Unavailability
-from console.store import schedule_rows
+from console.store import escalation_rows, schedule_rows
 
 
 def _rows(db: Database, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
@@ -196,6 +197,11 @@ def unavailability(db: Database) -> tuple[Unavailability, ...]:
     return schedule_rows.unavailability(db)
 
 
+def escalation_policies(db: Database) -> tuple[Policy, ...]:
+    """Every escalation policy, by key."""
+    return escalation_rows.policies(db)
+
+
 def load(db: Database) -> Estate:
     """The whole configured estate, in canonical (key) order."""
     return Estate(
@@ -208,4 +214,5 @@ def load(db: Database) -> Estate:
         endpoints=endpoints(db),
         schedules=schedules(db),
         unavailability=unavailability(db),
+        escalation_policies=escalation_policies(db),
     )

@@ -109,4 +109,8 @@ def rebuild(store: Store) -> int:
         for row in db.execute(f"SELECT {_COLUMNS} FROM events ORDER BY seq").fetchall():
             project(db, _decode(row))
             count += 1
+        # next_due_at is not derived by a projection: escalation computes it from the timeline.
+        from console.store.escalations import recompute_all  # it imports this module
+
+        recompute_all(db, store.clock.now())
     return count

@@ -25,6 +25,7 @@ from console.core.enums import Priority, Severity
 from console.core.errors import Problem, ValidationError
 from console.core.events import Event, make_event, new_event_id
 from console.core.incident_policy import (
+    Hold,
     IncidentSettings,
     SignalEffect,
     SignalOutcome,
@@ -50,7 +51,7 @@ from console.core.models import PriorityMatrix, Service
 from console.core.routing import RouteDecision, RoutingTable, decide_team, route_metric
 from console.core.signals import ManualReport, Signal, SignalSource
 from console.core.silences import Silence, active_silence
-from console.store import alerting, estate
+from console.store import alerting, escalations, estate
 from console.store import incident_rows as rows
 from console.store.db import Store
 from console.store.events import append
@@ -113,6 +114,7 @@ def _writing(store: Store, db: Database | None) -> Iterator[Database]:
 
 
 def _record(store: Store, db: Database, facts: Iterable[Fact]) -> tuple[Event, ...]:
+    facts = tuple(facts)
     now = store.clock.now()
     events = tuple(
         make_event(
@@ -127,6 +129,7 @@ def _record(store: Store, db: Database, facts: Iterable[Fact]) -> tuple[Event, .
         for f in facts
     )
     append(db, events)
+    escalations.after_facts(store, db, facts)
     return events
 
 
@@ -278,7 +281,8 @@ def _open(store: Store, inputs: _Inputs, signal: Signal, now: datetime) -> Signa
     if signal.source is not SignalSource.MANUAL and signal.service is not None:
         # A person's report always reaches its team: reports are never grouped away.
         parent = _upstream_parent(inputs, signal.service)
-    silenced_by = inputs.silenced_by(signal, now)
+    # A drill rehearses paging: a silence or maintenance window must not swallow it.
+    silenced_by = None if signal.drill else inputs.silenced_by(signal, now)
     fact = opening(
         signal,
         incident_id=new_event_id(now),
@@ -295,6 +299,15 @@ def _open(store: Store, inputs: _Inputs, signal: Signal, now: datetime) -> Signa
     hold = hold_for(
         incident, now=now, silenced_by=silenced_by, parent_open=parent is not None, new=True
     )
+    # Silenced or grouped under an open upstream incident: nobody is paged for it.
+    started = (
+        None
+        if hold in (Hold.SILENCED, Hold.GROUPED)
+        else escalations.start_for(store, db, incident)
+    )
+    if started is not None:
+        events = (*events, started)
+        incident = rows.by_id(db, incident.id) or incident
     return SignalOutcome(SignalEffect.OPENED, incident, events, True, hold, silenced_by)
 
 

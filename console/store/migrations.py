@@ -408,3 +408,27 @@ def m006_schedules(db: Database) -> None:
     """On-call schedules (layers as JSON), their overrides and members' absences."""
     for statement in _split(_SCHEDULES):
         db.execute(statement)
+
+
+# Escalation (see console/store/escalation_rows.py), projections of the log: policies as JSON
+# specs, and the round-robin turn per policy level (moved on by ``escalation.level_started``).
+_ESCALATION = """
+CREATE TABLE escalation_policies (
+    key TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    spec TEXT NOT NULL CHECK (json_valid(spec))
+);
+CREATE TABLE round_robin_turns (
+    policy TEXT NOT NULL,
+    level INTEGER NOT NULL CHECK (level >= 0),
+    next_index INTEGER NOT NULL CHECK (next_index >= 0),
+    PRIMARY KEY (policy, level)
+) WITHOUT ROWID;
+"""
+
+
+@migrations(name="m007_escalation")
+def m007_escalation(db: Database) -> None:
+    """Escalation policies and round-robin turns."""
+    for statement in _split(_ESCALATION):
+        db.execute(statement)

@@ -19,12 +19,13 @@ from console.core.clock import isoformat
 from console.core.events import Event, EventType
 from console.core.flapping import FlapEvent
 from console.core.models import SEVERITY_ORDER
-from console.store import incident_rows, schedule_rows
+from console.store import delivery_rows, escalation_rows, incident_rows, schedule_rows
 
 log = logging.getLogger(__name__)
 
 #: Child tables first, so that deleting in this order never trips a foreign key.
 DERIVED_TABLES: tuple[str, ...] = (
+    *escalation_rows.TABLES,
     *schedule_rows.TABLES,
     "incident_keys",
     "incidents",
@@ -421,6 +422,8 @@ _PROJECTORS.update(
 )
 
 _PROJECTORS.update(schedule_rows.PROJECTORS)
+_PROJECTORS.update(escalation_rows.PROJECTORS)
+_PROJECTORS[EventType.DELIVERY_SET] = delivery_rows.project
 
 
 def project(db: Database, event: Event) -> None:

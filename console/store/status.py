@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -446,23 +446,44 @@ def acknowledged_services(db: Database) -> frozenset[str]:
     """Services whose open incidents are all acknowledged (their wall page may rotate away).
 
     A service with any open incident still TRIGGERED is not acknowledged, even when another
-    of its incidents is: somebody has yet to answer for that one.
+    of its incidents is: somebody has yet to answer for that one. Drills are left out: a
+    rehearsal must not hold the page of a real CRITICAL (`drill_services` marks their tiles).
     """
     rows = db.execute(
         "SELECT service, MIN(state = ?) FROM incidents "
-        "WHERE state != ? AND service IS NOT NULL GROUP BY service",
+        "WHERE state != ? AND service IS NOT NULL AND drill = 0 GROUP BY service",
         [IncidentState.ACKNOWLEDGED.value, IncidentState.RESOLVED.value],
     ).fetchall()
     return frozenset(str(service) for service, all_acknowledged in rows if all_acknowledged)
 
 
+def drill_services(db: Database) -> frozenset[str]:
+    """Services with an open drill incident (their wall tiles say DRILL)."""
+    rows = db.execute(
+        "SELECT DISTINCT service FROM incidents "
+        "WHERE drill = 1 AND state != ? AND service IS NOT NULL",
+        [IncidentState.RESOLVED.value],
+    ).fetchall()
+    return frozenset(str(service) for (service,) in rows)
+
+
 def tiles(db: Database, now: datetime) -> list[ServiceTile]:
     """One tile per service, worst first (see ``console.core.status.service_tiles``)."""
+    from console.store import tile_people
+
     with _one_snapshot(db):
         services = service_infos(db)
         metrics = metric_statuses(db)
         acknowledged = acknowledged_services(db)
-    return service_tiles(services, metrics, now, acknowledged)
+        drills = drill_services(db)
+        on_call = tile_people.on_call_names(db, services, now)
+        levels = tile_people.escalation_levels(db)
+    return [
+        replace(t, on_call=on_call.get(t.service), escalation_level=levels.get(t.service))
+        if t.service in on_call or t.service in levels
+        else t
+        for t in service_tiles(services, metrics, now, acknowledged, drills)
+    ]
 
 
 def sparklines(

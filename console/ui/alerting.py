@@ -53,6 +53,7 @@ from console.core.incident_policy import SignalOutcome
 from console.core.incidents import Incident, IncidentState
 from console.core.silences import active_silence
 from console.delivery.desktop import (
+    DRILL_PREFIX,
     Channel,
     Delivery,
     DesktopNotifier,
@@ -219,6 +220,12 @@ def notice_for(incident: Incident, reason: Reason, names: Mapping[str, str]) -> 
         priority=incident.priority,
         drill=incident.drill,
     )
+
+
+def balloon_title(incident: Incident) -> str:
+    """The tray balloon's title: ``INC-12 P1: Checkout API down``, DRILL first for a drill."""
+    title = f"{incident.ref} {incident.priority.value}: {incident.title}"
+    return f"{DRILL_PREFIX} {title}" if incident.drill else title
 
 
 def banner_entry(incident: Incident, note: str | None) -> BannerIncident:
@@ -525,9 +532,10 @@ class AlertingController(QObject):
 
     def _tray_balloon(self, incident: Incident) -> None:
         if self.tray is not None:
-            title = f"{incident.ref} {incident.priority.value}: {incident.title}"
             critical = incident.priority.rank <= 2
-            self.tray.balloon(title, "Open the console to respond", critical=critical)
+            self.tray.balloon(
+                balloon_title(incident), "Open the console to respond", critical=critical
+            )
 
     def _withdraw(self, incident_id: str) -> None:
         self.banner.remove(incident_id)

@@ -297,7 +297,8 @@ def fill_demo(store: Store, *, stop: Callable[[], bool] = lambda: False) -> None
 
     What console.cli.context.load_demo does after importing the estate: a week of history for
     the demo endpoints, then (once per store, and not while another process's engine monitors
-    it) the replay of their last hours, which also opens the scenario's incidents.
+    it) the replay of their last hours, which also opens the scenario's incidents, and the
+    catch-up of their escalations (``console.engine.demo_escalation``).
 
     Args:
         store: The store, already holding the demo estate.
@@ -315,6 +316,10 @@ def fill_demo(store: Store, *, stop: Callable[[], bool] = lambda: False) -> None
     history = demo_history(store, endpoints)
     if not running and not stop():
         replay_states(store, endpoints, now=history.end)
+        if not stop():
+            from console.engine.demo_escalation import escalate_demo
+
+            escalate_demo(store)
 
 
 # -- where the engine stands -----------------------------------------------------------------

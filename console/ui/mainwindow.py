@@ -30,6 +30,7 @@ from console.ui.views.incidents import IncidentsPage
 from console.ui.views.monitoring import EndpointsPage
 from console.ui.views.page import Page
 from console.ui.views.placeholder import PLANNED, PlaceholderPage
+from console.ui.views.reports import ReportsPage
 from console.ui.views.resources import ResourcesPage
 from console.ui.views.runbooks import RunbooksPage
 from console.ui.views.services import ServicesPage
@@ -77,7 +78,7 @@ def build_pages(estate: EstateModel, theme: Theme) -> list[Page]:
         ResourcesPage(estate, theme),
         EscalationPage(estate, theme),
         PlaceholderPage(planned["Post-mortems"], theme),
-        PlaceholderPage(planned["Reports"], theme),
+        ReportsPage(estate, theme),
     ]
 
 

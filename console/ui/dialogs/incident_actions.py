@@ -1,4 +1,4 @@
-"""The small dialogs of incident actions: snooze, reassign, merge and override the priority.
+"""The small dialogs of incident actions: snooze, reassign, merge, priority, acknowledge on behalf.
 
 Each dialog only asks; the Incidents page carries the answer out on the store worker, where the
 rules decide (a refusal comes back as a message). OK stays disabled until the answer is whole
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.core.enums import Priority
+from console.core.escalation_steps import AckChannel
 from console.core.incidents import Incident
 from console.ui import labels
 from console.ui.widgets.fields import EnumCombo, KeyCombo
@@ -274,3 +275,49 @@ class PriorityDialog(IncidentDialog):
         """The priority and the reason."""
         chosen: Priority = self.priority.value()
         return chosen, self.reason.text().strip()
+
+
+# -- acknowledge on behalf ------------------------------------------------------------------------
+
+
+class AckOnBehalfDialog(IncidentDialog):
+    """Acknowledge for someone who answered away from the console: who, and how they answered."""
+
+    def __init__(
+        self,
+        incident: Incident,
+        members: Sequence[tuple[str, str]],
+        reached: Sequence[str] = (),
+        parent: QWidget | None = None,
+    ) -> None:
+        """Offer every member (email, name pairs), those the escalation reached first."""
+        super().__init__(
+            f"Acknowledge {incident.ref} on behalf of someone",
+            f"Someone answered the page for {incident.ref} by phone, SMS, chat or in person. "
+            "Escalation stops; the timeline records who answered, how, and that you recorded it.",
+            "Acknowledge",
+            parent,
+        )
+        first = [m for m in members if m[0] in reached]
+        rest = sorted((m for m in members if m[0] not in reached), key=lambda m: m[1].casefold())
+        self.member = KeyCombo(keep_unknown=False)
+        self.member.setObjectName("behalf-member")
+        self.member.set_choices([(k, f"{n} <{k}>") for k, n in (*first, *rest)])
+        self.via = KeyCombo(keep_unknown=False)
+        self.via.setObjectName("behalf-via")
+        self.via.set_choices([(c.value, c.label) for c in AckChannel])
+        self.add_row("&Who answered", self.member)
+        self.add_row("&How", self.via, "How they answered")
+        if not members:
+            self.text.setText("There are no members to acknowledge for: add them first.")
+        self.refresh()
+
+    def is_valid(self) -> bool:
+        """A member and a way."""
+        return self.member.key() is not None and self.via.key() is not None
+
+    def answer(self) -> tuple[str, AckChannel]:
+        """The member's email and how they answered."""
+        member, via = self.member.key(), self.via.key()
+        assert member is not None and via is not None
+        return member, AckChannel(via)

@@ -12,17 +12,21 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from console.core import escalation_steps
 from console.core.enums import Priority
+from console.core.escalation_steps import EscalationView
+from console.core.escalator import EscalationProgress, fold
 from console.core.events import Event
 from console.core.incidents import Incident, IncidentState
+from console.store import estate as estate_store
 from console.store import events as event_log
 from console.store import incidents as incident_store
 from console.store.db import Store
@@ -79,13 +83,27 @@ class IncidentList:
 
 @dataclass(frozen=True, slots=True)
 class IncidentDetail:
-    """What the detail pane shows of one incident, read in one snapshot."""
+    """What the detail pane shows of one incident, read in one snapshot.
+
+    Attributes:
+        incident: The incident.
+        events: Its timeline, oldest first.
+        children: The incidents grouped under it.
+        parent: The incident it is grouped under.
+        merged_into: The incident it was merged into.
+        progress: Its escalation folded from the timeline (None: no policy applies).
+        escalation: The same as steps to show (None: no policy applies).
+        member_names: Every member's name by email, as the store holds them now.
+    """
 
     incident: Incident
     events: tuple[Event, ...]
     children: tuple[Incident, ...]
     parent: Incident | None
     merged_into: Incident | None
+    progress: EscalationProgress | None = None
+    escalation: EscalationView | None = None
+    member_names: Mapping[str, str] = field(default_factory=dict)
 
 
 # -- reading (on the worker) --------------------------------------------------------------------
@@ -116,12 +134,18 @@ def read_detail(store: Store, incident_id: str) -> IncidentDetail:
         merged = None
         if incident.merged_into is not None:
             merged = incident_store.find(db, incident.merged_into)
+        events = tuple(incident_store.timeline(db, incident.id))
+        # The timeline is the incident's whole subject: its fold is the escalation's progress.
+        progress = fold(events)
         return IncidentDetail(
             incident,
-            tuple(incident_store.timeline(db, incident.id)),
+            events,
             tuple(incident_store.children(db, incident.id)),
             parent,
             merged,
+            progress,
+            escalation_steps.view(progress, incident, events),
+            {m.email: m.name for m in estate_store.members(db)},
         )
 
 

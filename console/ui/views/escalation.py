@@ -5,7 +5,8 @@ on call now, why (a layer, an override, someone on leave passed over), until whe
 schedule's own time zone, and who takes over. The timeline under it shows the next fourteen
 days of every schedule on one axis, gaps hatched in red, so holes in the cover are seen before
 an incident falls into them. Everything is read on the store worker (``read_coverage``) when the
-estate changes and every half minute while the page is shown.
+estate changes and every half minute while the page is shown. That is the "On call" tab; the
+"Policies" and "Schedules" tabs edit the items as YAML (``console.ui.views.section_editor``).
 """
 
 from __future__ import annotations
@@ -36,8 +37,10 @@ from console.ui.models.oncall import (
     ScheduleCoverage,
     read_coverage,
 )
+from console.ui.models.section_edit import Section
 from console.ui.theme import Theme
 from console.ui.views.page import Page
+from console.ui.views.section_editor import SectionEditor
 from console.ui.widgets.common import EmptyState
 from console.ui.widgets.coverage import CoverageTimeline
 
@@ -98,12 +101,20 @@ class EscalationPage(Page):
             theme,
             "escalation",
             "No on-call schedules yet",
-            "Add a schedules: section to the configuration (see the README): rotations in "
-            "layers, in a named time zone, with overrides and absences.",
+            "Create one in the Schedules tab, or add a schedules: section to the "
+            "configuration (see the README): rotations in layers, in a named time zone, with "
+            "overrides and absences.",
         )
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self._build_body(theme))
-        self.set_content(self.stack)
+        self.add_tab(self.stack, "On call", "escalation")
+        # Editing lives next to what it changes: a saved schedule shows under "On call".
+        self.policies = SectionEditor(estate, theme, Section.POLICIES)
+        self.schedules = SectionEditor(estate, theme, Section.SCHEDULES)
+        self.add_tab(self.policies, "Policies", "escalation")
+        self.add_tab(self.schedules, "Schedules", "history")
+        for editor in (self.policies, self.schedules):
+            editor.message.connect(self.message)
         self._started = False
         estate.changed.connect(self._on_estate_changed)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtWidgets import (
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.core.escalation_steps import EscalationView
 from console.core.incident_rules import human
 from console.core.incidents import Incident, IncidentState
 from console.core.models import Estate, Team
@@ -46,6 +47,7 @@ from console.ui.models.incidents import (
 )
 from console.ui.theme import Theme
 from console.ui.widgets.common import Banner, EmptyState, button, section_title
+from console.ui.widgets.stepper import Clock, EscalationStepper
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,13 @@ class Command:
 
 COMMANDS = (
     Command("acknowledge", "Acknowledge", "A", "Take it: escalation and the alarm stop"),
+    Command(
+        "behalf",
+        "Acknowledge on behalf of…",
+        "O",
+        "Someone answered by phone or elsewhere: acknowledge for them",
+    ),
+    Command("escalate", "Escalate now", "E", "Page the next level of the escalation now"),
     Command("mitigate", "Mitigate", "M", "The impact stopped; the cause is not fixed yet"),
     Command("resolve", "Resolve", "R", "The cause is fixed"),
     Command("snooze", "Snooze…", "S", "Hold notifications back for a while"),
@@ -112,8 +121,10 @@ def _durations(i: Incident) -> list[tuple[str, datetime | None, str]]:
 
 def detail_names(detail: IncidentDetail, estate: Estate) -> dict[str, str]:
     """Names the timeline uses: members, teams and services by key, incidents by id."""
-    names: dict[str, str] = {m.email: m.name for m in estate.members}
+    names: dict[str, str] = dict(detail.member_names)
+    names.update({m.email: m.name for m in estate.members})
     names.update({t.key: t.name for t in estate.teams})
+    names.update({s.key: s.name for s in estate.schedules})
     names.update({s.key: s.name for s in estate.services})
     related = [detail.incident, *detail.children, detail.parent, detail.merged_into]
     names.update({i.id: i.ref for i in related if i is not None})
@@ -128,11 +139,14 @@ class IncidentDetailPane(QFrame):
     #: The user asked for another incident (its id).
     openIncident = Signal(str)
 
-    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
-        """An empty pane until :meth:`show_detail`."""
+    def __init__(
+        self, theme: Theme, clock: Clock | None = None, parent: QWidget | None = None
+    ) -> None:
+        """An empty pane until :meth:`show_detail`; ``clock`` drives the escalation countdown."""
         super().__init__(parent)
         self.setObjectName("Panel")
         self.theme = theme
+        self.clock: Clock = clock or (lambda: datetime.now(UTC))
         self.detail: IncidentDetail | None = None
         self.timeline = TimelineModel(self)
         self.buttons: dict[str, QPushButton] = {}
@@ -233,6 +247,9 @@ class IncidentDetailPane(QFrame):
             self.facts[name] = self._grid_row(grid, row, name)
         grid.setColumnStretch(1, 1)
         box.addLayout(grid)
+        box.addWidget(section_title("Escalation"))
+        self.stepper = EscalationStepper(self.theme, self.clock)
+        box.addWidget(self.stepper)
         box.addWidget(section_title("Response"))
         times = QGridLayout()
         times.setHorizontalSpacing(14)
@@ -323,7 +340,8 @@ class IncidentDetailPane(QFrame):
         self._show_times(incident)
         self._show_links(detail, estate)
         self._show_bridge(incident, estate)
-        self._enable(incident)
+        self.stepper.show_view(detail.escalation, names)
+        self._enable(incident, detail.escalation)
         # Lay the wrapped labels out now, not an event-loop turn later: a screenshot taken as
         # soon as the data arrives would catch them one line high.
         QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
@@ -439,9 +457,16 @@ class IncidentDetailPane(QFrame):
         """The shown incident's team's conference bridge, if it has one."""
         return self._bridge
 
-    def _enable(self, i: Incident) -> None:
+    def _enable(self, i: Incident, escalation: EscalationView | None) -> None:
+        refusal = "No escalation policy applies to this incident."
+        if escalation is not None:
+            refusal = escalation.escalate_refusal or ""
+        escalate = self.buttons["escalate"]
+        escalate.setToolTip(refusal or "Page the next level of the escalation now (E)")
         allowed = {
             "acknowledge": i.state is IncidentState.TRIGGERED,
+            "behalf": i.state is IncidentState.TRIGGERED,
+            "escalate": not refusal,
             "mitigate": i.is_open and i.mitigated_at is None,
             "resolve": i.is_open,
             "snooze": i.is_open,

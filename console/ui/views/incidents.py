@@ -7,8 +7,9 @@ The store re-checks the rule inside its transaction, so a button pressed on a vi
 of date is refused with the store's message ("INC-7 is already acknowledged by ..."), shown in
 the detail pane and the status bar; the page never acts on what it merely believes.
 
-Keys (while the page is shown): A acknowledge, M mitigate, R resolve, S snooze, T reassign,
-G merge, P priority, B join the bridge, N report an incident.
+Keys (while the page is shown): A acknowledge, O acknowledge on behalf of someone, E escalate
+now, M mitigate, R resolve, S snooze, T reassign, G merge, P priority, B join the bridge, N report
+an incident.
 """
 
 from __future__ import annotations
@@ -40,10 +41,12 @@ from console.core.errors import ConsoleError
 from console.core.incident_policy import SignalOutcome
 from console.core.incidents import Incident, IncidentState
 from console.core.signals import ManualReport
+from console.store import escalations
 from console.store import incidents as incident_store
 from console.store.db import Store
 from console.ui import icons, labels
 from console.ui.dialogs.incident_actions import (
+    AckOnBehalfDialog,
     MergeDialog,
     PriorityDialog,
     ReassignDialog,
@@ -95,8 +98,9 @@ class IncidentsPage(Page):
         """The list, its filters and the detail pane; reading starts with the estate."""
         super().__init__(
             theme,
-            "Unacknowledged first, then by priority. Keys: A acknowledge, M mitigate, "
-            "R resolve, S snooze, T reassign, G merge, P priority, B bridge, N report.",
+            "Unacknowledged first, then by priority. Keys: A acknowledge, O on behalf, "
+            "E escalate, M mitigate, R resolve, S snooze, T reassign, G merge, P priority, "
+            "B bridge, N report.",
             parent,
         )
         self.estate_model = estate
@@ -114,7 +118,7 @@ class IncidentsPage(Page):
         self.report_button.setToolTip("Open an incident from someone's report (N)")
         self.report_button.clicked.connect(self.report_incident)
         self.header.action_row.addWidget(self.report_button)
-        self.detail = IncidentDetailPane(theme)
+        self.detail = IncidentDetailPane(theme, estate.store.clock.now)
         split = QSplitter(Qt.Orientation.Vertical)
         split.setChildrenCollapsible(False)
         split.setHandleWidth(14)
@@ -122,7 +126,7 @@ class IncidentsPage(Page):
         split.addWidget(self.detail)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
-        split.setSizes([400, 500])
+        split.setSizes([360, 540])
         body = QWidget()
         box = QVBoxLayout(body)
         box.setContentsMargins(20, 14, 20, 14)
@@ -200,6 +204,8 @@ class IncidentsPage(Page):
         self.detail.bridge_button.clicked.connect(self.join_bridge)
         handlers: dict[str, Callable[[], None]] = {
             "acknowledge": self.acknowledge,
+            "behalf": self.acknowledge_on_behalf,
+            "escalate": self.escalate,
             "mitigate": self.mitigate,
             "resolve": self.resolve,
             "snooze": self.snooze,
@@ -407,6 +413,27 @@ class IncidentsPage(Page):
         if (i := self._target()) is not None:
             self._act("acknowledge", lambda s: incident_store.acknowledge(s, i.id))
 
+    def escalate(self) -> None:
+        """Page the next level of the shown incident's escalation now (E)."""
+        if (i := self._target()) is not None:
+            self._act("escalate", lambda s: escalations.escalate(s, i.id))
+
+    def acknowledge_on_behalf(self) -> None:
+        """Ask who answered and how, then acknowledge for them (O)."""
+        if (i := self._target()) is not None:
+            shown = self.detail.detail
+            members = [(m.email, m.name) for m in self.estate_model.estate.members]
+            dialog = AckOnBehalfDialog(i, members, _reached(shown), self)
+
+            def run() -> None:
+                member, via = dialog.answer()
+                self._act(
+                    "acknowledge on behalf",
+                    lambda s: escalations.acknowledge_on_behalf(s, i.id, member, via.value),
+                )
+
+            self._ask(dialog, run)
+
     def mitigate(self) -> None:
         """Record that the shown incident's impact stopped (M)."""
         if (i := self._target()) is not None:
@@ -523,6 +550,12 @@ class IncidentsPage(Page):
         if editor is not None:
             editor.filter_edit.clear()  # a search that hides the runbook would defeat the link
             editor.select_key(key)
+
+
+def _reached(detail: IncidentDetail | None) -> tuple[str, ...]:
+    """Whom the current escalation level reached (offered first: they are who answers)."""
+    progress = None if detail is None else detail.progress
+    return () if progress is None else tuple(r.member for r in progress.recipients)
 
 
 def _configure(table: QTableView, titles: tuple[str, ...]) -> None:

@@ -451,7 +451,7 @@ def _paint_tile(
         (text.detail, fonts.body, body, SECONDARY),
         (text.team, fonts.body, body, SECONDARY),
         (text.duty, fonts.strong, strong, bright)
-        if tile.unacknowledged
+        if tile.unacknowledged or tile.drill
         else (text.duty, fonts.body, body, SECONDARY),
     ]
     for words, font, metrics, colour in lines:

@@ -117,8 +117,10 @@ def _ok_lines(tile: ServiceTile) -> tuple[str, str]:
 
 
 def duty_text(tile: ServiceTile) -> str:
-    """On call and escalation level (when known), led by "Not acknowledged" when that applies."""
+    """On call and escalation level (when known), led by "DRILL" and "Not acknowledged"."""
     parts = []
+    if tile.drill:
+        parts.append("DRILL in progress")
     if tile.unacknowledged:
         parts.append("NOT ACKNOWLEDGED")
     if tile.on_call:

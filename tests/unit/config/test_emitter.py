@@ -177,5 +177,7 @@ def test_dump_is_deterministic_whatever_the_input_order() -> None:
         silences=estate.silences[::-1],
         schedules=estate.schedules[::-1],
         unavailability=estate.unavailability[::-1],
+        escalation_policies=estate.escalation_policies[::-1],
+        delivery=estate.delivery,
     )
     assert dump(reversed_estate) == dump(estate)

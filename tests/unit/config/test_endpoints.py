@@ -508,7 +508,13 @@ def test_demo_estate_aims_every_endpoint_at_a_given_simulator() -> None:
                 before.target.url.removeprefix(SIMULATOR_PLACEHOLDER)
             )
         assert replace(after, target=before.target) == before
-    assert replace(aimed, endpoints=placeholders.endpoints) == placeholders
+    # The simulated pager (the demo's one delivery channel) is aimed there too.
+    assert placeholders.delivery is not None and aimed.delivery is not None
+    (pager,) = aimed.delivery.webhooks
+    assert pager.url == "http://127.0.0.1:41234/pager"
+    assert placeholders.delivery.webhooks[0].url == SIMULATOR_PLACEHOLDER + "/pager"
+    same = replace(aimed, endpoints=placeholders.endpoints, delivery=placeholders.delivery)
+    assert same == placeholders
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""Unit tests of the UI layer's pure models (no Qt)."""
