@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QListView,
     QMessageBox,
     QPlainTextEdit,
+    QPushButton,
     QScrollArea,
     QSpinBox,
     QSplitter,
@@ -270,6 +271,9 @@ class RecordEditor(QWidget):
         self.dirty_label.setObjectName("Muted")
         self.dirty_label.hide()
         row.addWidget(self.delete_button)
+        self._extras = self.extra_buttons()
+        for extra in self._extras:
+            row.addWidget(extra)
         row.addStretch(1)
         row.addWidget(self.dirty_label)
         row.addWidget(self.revert_button)
@@ -328,6 +332,8 @@ class RecordEditor(QWidget):
         self.save_button.setEnabled(not self._busy)
         self.revert_button.setEnabled(self._dirty and not self._busy)
         self.delete_button.setEnabled(self._current_key is not None and not self._busy)
+        for extra in self._extras:  # they act on the stored record: none while editing
+            extra.setEnabled(self._current_key is not None and not self._busy and not self._dirty)
 
     def _record(self, key: str | None) -> Any:
         if key is None:
@@ -542,6 +548,10 @@ class RecordEditor(QWidget):
         box.finished.connect(lambda _r: self._on_confirmation(box, key))
         self.confirmation = box
         box.open()
+
+    def extra_buttons(self) -> list[QPushButton]:
+        """Actions on the selected record beside Delete (none by default)."""
+        return []
 
     def delete_consequence(self) -> str:
         """What the confirmation says will happen."""

@@ -16,7 +16,9 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListView,
+    QMessageBox,
     QPlainTextEdit,
+    QPushButton,
     QSpinBox,
     QSplitter,
     QTextBrowser,
@@ -272,6 +274,64 @@ class RunbookEditor(RecordEditor):
                 for s in self.steps.steps()
             ),
         )
+
+    def extra_buttons(self) -> list[QPushButton]:
+        """Start a drill of the selected runbook's scenario."""
+        self.drill_button = QPushButton("Start drill…")
+        self.drill_button.setObjectName("StartDrill")
+        self.drill_button.setToolTip(
+            "Rehearse this scenario: a DRILL incident opens and pages through its escalation "
+            "policy for real (oncall-console drill start)"
+        )
+        self.drill_button.clicked.connect(self.request_drill)
+        self.drill_confirmation: QMessageBox | None = None
+        return [self.drill_button]
+
+    def request_drill(self) -> None:
+        """Ask, then open a drill incident of the selected runbook (on the worker)."""
+        key = self.current_key
+        if key is None or self.drill_confirmation is not None:
+            return
+        box = QMessageBox(self)
+        box.setObjectName("ConfirmDrill")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Start a drill?")
+        box.setText(f"Start a drill of “{self.title_edit.text() or key}”?")
+        box.setInformativeText(
+            "A critical incident marked DRILL opens on the runbook's first service and goes "
+            "through alerting and escalation for real: people get paged (marked DRILL). End it "
+            "with `oncall-console drill end REF` to record its report."
+        )
+        start = box.addButton("Start drill", QMessageBox.ButtonRole.AcceptRole)
+        start.setObjectName("ConfirmButton")
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+        box.finished.connect(lambda _r: self._on_drill_answer(box, key))
+        self.drill_confirmation = box
+        box.open()
+
+    def _on_drill_answer(self, box: QMessageBox, key: str) -> None:
+        clicked = box.clickedButton()
+        confirmed = (
+            clicked is not None and box.buttonRole(clicked) == QMessageBox.ButtonRole.AcceptRole
+        )
+        self.drill_confirmation = None
+        box.deleteLater()
+        if not confirmed:
+            return
+        store = self.estate_model.store
+
+        def start() -> str:
+            from console.store.drills import start_drill
+
+            return start_drill(store, key, by=store.actor).ref
+
+        job = self.estate_model.call(start)
+        job.succeeded.connect(
+            lambda ref: self.message.emit(f"Drill {ref} started: it pages for real")
+        )
+        job.failed.connect(lambda exc: self.banner.show_message(f"The drill did not start: {exc}"))
 
     def delete_consequence(self) -> str:
         """Versions outlive the runbook."""
