@@ -115,10 +115,10 @@ async def wait_or_wake(seconds: float, wake: asyncio.Event) -> None:
 
 
 @contextlib.contextmanager
-def gc_tuned_for_checks() -> Iterator[None]:
+def gc_tuned_for_checks(threshold: int = GC_YOUNG_THRESHOLD) -> Iterator[None]:
     """Collect the young generation less often while inside (see GC_YOUNG_THRESHOLD)."""
     young, *older = gc.get_threshold()
-    gc.set_threshold(max(young, GC_YOUNG_THRESHOLD), *older)
+    gc.set_threshold(max(young, threshold), *older)
     try:
         yield
     finally:
@@ -150,6 +150,8 @@ class Engine:
         inbound: The alert routes' tokens and rate limit (``console.engine.alerts``); None
             serves no alert routes.
         escalate: Run escalation and delivery beside polling (``console.engine.escalator``).
+        gc_young: The young-generation threshold while running (process-wide: an engine
+            inside the app passes a smaller one, see ``console.ui.engine_host``).
     """
 
     def __init__(
@@ -170,6 +172,7 @@ class Engine:
         on_incident: OutcomeHook | None = None,
         inbound: InboundSettings | None = DEFAULT_INBOUND,
         escalate: bool = True,
+        gc_young: int = GC_YOUNG_THRESHOLD,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -177,6 +180,7 @@ class Engine:
         self._credentials = CredentialCache(secrets)
         self._secrets = secrets
         self._escalate = escalate
+        self._gc_young = gc_young
         #: Escalation and delivery while the engine runs (None before it starts).
         self.escalator: Escalator | None = None
         self._receiver_port = receiver_port
@@ -261,7 +265,7 @@ class Engine:
         if lock is not None:
             lock.acquire(self._clock)
         try:
-            with gc_tuned_for_checks():
+            with gc_tuned_for_checks(self._gc_young):
                 await self._serve(stop)
         finally:
             if lock is not None:
