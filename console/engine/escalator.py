@@ -33,7 +33,7 @@ from typing import Any, Protocol
 from sqlite_utils import Database
 
 from console.core.clock import Clock, isoformat
-from console.core.escalator import Attempt, Delivery, NotificationStatus, plan
+from console.core.escalator import Attempt, Delivery, NotificationStatus, issued, plan
 from console.core.events import EventType
 from console.core.incidents import Fact, Incident
 from console.core.models import Member
@@ -84,12 +84,14 @@ Sleep = Callable[[float], Awaitable[None]]
 class Send:
     """One notice to send through one channel, already recorded as pending."""
 
-    incident: str
+    delivery: Delivery
     channel: ChannelRef
     notice: Notice
-    level: int
-    repeat: int
-    drill: bool
+
+    @property
+    def incident(self) -> str:
+        """The incident's id."""
+        return self.delivery.incident
 
 
 @dataclass(slots=True)
@@ -101,32 +103,9 @@ class TickReport:
     sends: list[Send] = field(default_factory=list)
 
 
-def _issued(
-    incident: str,
-    key: str,
-    channel: str,
-    recipient: str,
-    level: int,
-    repeat: int,
-    status: NotificationStatus,
-    at: datetime,
-    **extra: Any,
-) -> Fact:
-    payload: dict[str, Any] = {
-        "key": key,
-        "channel": channel,
-        "recipient": recipient,
-        "level": level,
-        "repeat": repeat,
-        "status": status.value,
-        "attempt": extra.pop("attempt", 1),
-        "resend": extra.pop("resend", False),
-        "error": extra.pop("error", None),
-        "drill": extra.pop("drill", False),
-        "at": isoformat(at),
-    }
-    payload.update(extra)
-    return Fact(incident, EventType.NOTIFICATION_ISSUED, payload, at)
+def _noted(fact: Fact, **extra: Any) -> Fact:
+    """``fact`` with more payload (how a recipient was reached, an outcome's detail)."""
+    return replace(fact, payload={**fact.payload, **extra})
 
 
 class Escalator:
@@ -265,24 +244,18 @@ class Escalator:
                 else Recipient(d.recipient, d.recipient, None, ())
             )
             refs = channels.reaching(recipient, incident.team, d.urgent)
-            common = (incident.id, d.key)
             if not refs:
                 why = "no channel reaches this member (no email server, no webhook for the team)"
-                facts.append(
-                    _issued(*common, NO_CHANNEL, d.recipient, d.level, d.repeat,
-                            NotificationStatus.FAILED, now, error=why, drill=d.drill)
-                )  # fmt: skip
+                facts.append(issued(d, NO_CHANNEL, NotificationStatus.FAILED, now, error=why))
                 continue
             notice = notice_for(
                 incident, recipient, key=d.key, level=d.level + 1, repeat=d.repeat,
                 urgent=d.urgent, at=now,
             )  # fmt: skip
             for ref in refs:
-                facts.append(
-                    _issued(*common, ref.label, d.recipient, d.level, d.repeat,
-                            NotificationStatus.PENDING, now, drill=d.drill, via=d.via)
-                )  # fmt: skip
-                sends.append(Send(incident.id, ref, notice, d.level, d.repeat, d.drill))
+                pending = issued(d, ref.label, NotificationStatus.PENDING, now)
+                facts.append(_noted(pending, via=d.via))
+                sends.append(Send(d, ref, notice))
         return facts, sends
 
     def _unsettled(self) -> list[Send]:
@@ -316,16 +289,18 @@ class Escalator:
             member = members.get(a.recipient)
             if ref is None or member is None:
                 continue
+            d = Delivery(
+                a.key, a.level, a.repeat, a.recipient, False, a.drill, incident.id, "member"
+            )
             facts.append(
-                _issued(incident.id, a.key, a.channel, a.recipient, a.level, a.repeat,
-                        NotificationStatus.UNKNOWN, now, attempt=a.attempt, resend=True,
-                        drill=a.drill, error="the outcome was never recorded: sent again")
+                issued(d, a.channel, NotificationStatus.UNKNOWN, now, attempt=a.attempt,
+                       resend=True, error="the outcome was never recorded: sent again")
             )  # fmt: skip
             notice = notice_for(
                 incident, Recipient.from_member(member), key=a.key, level=a.level + 1,
                 repeat=a.repeat, urgent=False, at=now, resend=True,
             )  # fmt: skip
-            sends.append(Send(incident.id, ref, notice, a.level, a.repeat, a.drill))
+            sends.append(Send(d, ref, notice))
         return facts, sends
 
     # -- delivering (event loop) ---------------------------------------------------------------
@@ -369,11 +344,11 @@ class Escalator:
         self, send: Send, number: int, status: NotificationStatus, outcome: Outcome
     ) -> None:
         n = send.notice
-        fact = _issued(
-            send.incident, n.key, send.channel.label, n.recipient.email, send.level, send.repeat,
-            status, self._clock.now(), attempt=number, resend=n.resend, drill=send.drill,
-            error=None if outcome.sent else outcome.detail, detail=outcome.detail,
+        attempt = issued(
+            send.delivery, send.channel.label, status, self._clock.now(), attempt=number,
+            resend=n.resend, error=None if outcome.sent else outcome.detail,
         )  # fmt: skip
+        fact = _noted(attempt, detail=outcome.detail)
         try:
             escalations.record(self._store, send.incident, [fact])
         except Exception:  # recording must not lose the delivery; the next start re-sends
